@@ -1,0 +1,91 @@
+"""The family's cart: holds, waitlist entries, offers."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from backend.api.common import family_only, ok, parse, state
+from backend.api.schemas import AddLines, UpdateLine
+from backend.services import cart
+
+bp = Blueprint("cart", url_prefix="/api/cart")
+
+
+@bp.get("")
+@openapi.summary("The family's cart")
+@family_only
+async def get_cart(request: Request) -> HTTPResponse:
+    st = state(request)
+    family_id: int = request.ctx.family_id
+    view = await st.db(
+        lambda db: cart.cart_view(db, family_id, clock=st.clock, settings=st.settings),
+        write=False,
+    )
+    return ok(view)
+
+
+@bp.post("/lines")
+@openapi.summary("Hold places (or join the waitlist) for a child in one or more sessions")
+@openapi.body({"application/json": AddLines.model_json_schema()})
+@family_only
+async def add_lines(request: Request) -> HTTPResponse:
+    body = parse(request, AddLines)
+    st = state(request)
+    family_id: int = request.ctx.family_id
+    # The places are decided in one short write transaction; the cart shown with them is read
+    # just after its commit (other parents waiting for the same weeks do not wait for that).
+    result, view = await st.db_then_read(
+        lambda db: cart.add_lines(
+            db,
+            family_id,
+            child_id=body.child_id,
+            session_ids=body.session_ids,
+            options=body.options,
+            tshirt_size=body.tshirt_size,
+            join_waitlist=body.join_waitlist,
+            clock=st.clock,
+            settings=st.settings,
+            gateway=st.gateway,
+            with_cart=False,
+        ),
+        lambda db: cart.cart_view(db, family_id, clock=st.clock, settings=st.settings),
+    )
+    return ok({**result, "cart": view})
+
+
+@bp.delete("/lines/<line_id:int>")
+@openapi.summary("Remove a line; its place goes back (and may be offered to the waitlist)")
+@family_only
+async def remove_line(request: Request, line_id: int) -> HTTPResponse:
+    st = state(request)
+    family_id: int = request.ctx.family_id
+    view = await st.db(
+        lambda db: cart.remove_line(
+            db, family_id, line_id, clock=st.clock, settings=st.settings, gateway=st.gateway
+        )
+    )
+    return ok(view)
+
+
+@bp.patch("/lines/<line_id:int>")
+@openapi.summary("Change a line's options or T-shirt size")
+@openapi.body({"application/json": UpdateLine.model_json_schema()})
+@family_only
+async def update_line(request: Request, line_id: int) -> HTTPResponse:
+    body = parse(request, UpdateLine)
+    st = state(request)
+    family_id: int = request.ctx.family_id
+    view = await st.db(
+        lambda db: cart.update_line(
+            db,
+            family_id,
+            line_id,
+            options=body.options,
+            tshirt_size=body.tshirt_size,
+            clock=st.clock,
+            settings=st.settings,
+        )
+    )
+    return ok(view)

@@ -1,0 +1,65 @@
+"""The family file, the season and the catalog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from backend.api.common import family_only, ok, optional_family, parse_query, service_only, state
+from backend.api.schemas import EligibleQuery
+from backend.services import catalog, family
+
+bp = Blueprint("family", url_prefix="/api")
+
+
+@bp.get("/family")
+@openapi.summary("The identified family's file (children, masked contacts, status)")
+@family_only
+async def get_family(request: Request) -> HTTPResponse:
+    st = state(request)
+    family_id: int = request.ctx.family_id
+    view = await st.db(lambda db: family.family_view(db, family_id), write=False)
+    return ok(view)
+
+
+@bp.get("/season")
+@openapi.summary("The current season (with the family's opening date when a token is given)")
+@service_only
+async def get_season(request: Request) -> HTTPResponse:
+    st = state(request)
+    family_id = await optional_family(request)
+    view = await st.db(
+        lambda db: catalog.season_view(db, clock=st.clock, family_id=family_id), write=False
+    )
+    return ok(view)
+
+
+@bp.get("/catalog")
+@openapi.summary("The whole live catalog with availability")
+@service_only
+async def get_catalog(request: Request) -> HTTPResponse:
+    st = state(request)
+    family_id = await optional_family(request)
+    view: dict[str, Any] = await st.db(
+        lambda db: catalog.catalog_view(db, clock=st.clock, family_id=family_id), write=False
+    )
+    return ok(view)
+
+
+@bp.get("/catalog/eligible")
+@openapi.summary("The catalog filtered to what a child may join (age at 30 September)")
+@family_only
+async def get_eligible(request: Request) -> HTTPResponse:
+    query = parse_query(request, EligibleQuery)
+    st = state(request)
+    family_id: int = request.ctx.family_id
+    view = await st.db(
+        lambda db: catalog.catalog_view(
+            db, clock=st.clock, family_id=family_id, child_id=query.child_id
+        ),
+        write=False,
+    )
+    return ok(view)

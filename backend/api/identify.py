@@ -1,0 +1,115 @@
+"""Identification routes (service secret): one-time code, SMS sender's number, widget token."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from backend.api.common import invalid, ok, parse, service_only, state
+from backend.api.schemas import (
+    IdentifyPhone,
+    IdentifyResend,
+    IdentifyStart,
+    IdentifyVerify,
+    IdentifyWidget,
+)
+from backend.domain.errors import RegistrationError
+from backend.i18n import field_message
+from backend.services import identification, outbox
+
+bp = Blueprint("identify", url_prefix="/api/identify")
+
+
+@bp.post("/start")
+@openapi.summary("Send a one-time code to the phone (or courriel) on file")
+@openapi.body({"application/json": IdentifyStart.model_json_schema()})
+@service_only
+async def start(request: Request) -> HTTPResponse:
+    body = parse(request, IdentifyStart)
+    if outbox.normalize_phone(body.phone) is None:
+        raise invalid({"phone": field_message("bad_phone")})
+    st = state(request)
+    answer = await st.db(
+        lambda db: identification.start(
+            db,
+            client_number=body.client_number,
+            phone=body.phone,
+            clock=st.clock,
+            settings=st.settings,
+        )
+    )
+    return ok(answer)
+
+
+@bp.post("/verify")
+@openapi.summary("Check the one-time code; returns the family session token")
+@openapi.body({"application/json": IdentifyVerify.model_json_schema()})
+@service_only
+async def verify(request: Request) -> HTTPResponse:
+    body = parse(request, IdentifyVerify)
+    code = "".join(body.code.split())
+    st = state(request)
+    outcome = await st.db(
+        lambda db: identification.verify(
+            db, challenge_id=body.challenge_id, code=code, clock=st.clock, settings=st.settings
+        )
+    )
+    if isinstance(outcome, RegistrationError):
+        raise outcome  # after the commit: the failed try stays counted
+    return ok({"family_token": outcome.family_token, "family": outcome.family})
+
+
+@bp.post("/resend")
+@openapi.summary("Send a new code for the same challenge (at most 3 times)")
+@openapi.body({"application/json": IdentifyResend.model_json_schema()})
+@service_only
+async def resend(request: Request) -> HTTPResponse:
+    body = parse(request, IdentifyResend)
+    st = state(request)
+    answer = await st.db(
+        lambda db: identification.resend(
+            db, challenge_id=body.challenge_id, clock=st.clock, settings=st.settings
+        )
+    )
+    return ok(answer)
+
+
+@bp.post("/phone")
+@openapi.summary("SMS channel: the sender's number names one family file, several or none")
+@openapi.body({"application/json": IdentifyPhone.model_json_schema()})
+@service_only
+async def phone(request: Request) -> HTTPResponse:
+    body = parse(request, IdentifyPhone)
+    st = state(request)
+    answer = await st.db(
+        lambda db: identification.by_phone(
+            db, phone=body.phone, clock=st.clock, settings=st.settings
+        )
+    )
+    return ok(answer)
+
+
+@bp.post("/widget")
+@openapi.summary("Web chat: exchange the city site's signed widget token for a family token")
+@openapi.body({"application/json": IdentifyWidget.model_json_schema()})
+@service_only
+async def widget(request: Request) -> HTTPResponse:
+    body = parse(request, IdentifyWidget)
+    st = state(request)
+    try:
+        from backend.services.widget_token import verify_widget_token
+
+        client_number = verify_widget_token(
+            body.widget_token, st.settings.widget_secret, st.clock.now()
+        )
+    except Exception:  # noqa: BLE001 - forged, expired, malformed: all the same to the caller
+        raise RegistrationError("unauthorized") from None
+    verified = await st.db(
+        lambda db: identification.by_client_number(
+            db, client_number=client_number, via="widget", clock=st.clock, settings=st.settings
+        )
+    )
+    if verified is None:
+        raise RegistrationError("unauthorized")
+    return ok({"family_token": verified.family_token, "family": verified.family})

@@ -1,0 +1,105 @@
+"""Request bodies (pydantic): anything else gets a French `invalid_request` (422)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+ClientNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,20}$")]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+OptionCode = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,20}$")]
+TshirtSize = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{1,4}$")]
+
+
+class Clean(BaseModel):
+    """No NUL character anywhere: PostgreSQL cannot store or even compare one (it would be a
+    database error, a 500, instead of a French 422)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and "\x00" in item for item in items):
+            raise ValueError("NUL character")
+        return value
+
+
+class Body(Clean):
+    model_config = ConfigDict(extra="ignore", str_max_length=200)
+
+
+class IdentifyStart(Body):
+    client_number: ClientNumber
+    phone: Phone
+
+
+class IdentifyVerify(Body):
+    challenge_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    code: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+
+
+class IdentifyResend(Body):
+    challenge_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class IdentifyPhone(Body):
+    phone: Phone
+
+
+class IdentifyWidget(Body):
+    widget_token: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    model_config = ConfigDict(extra="ignore", str_max_length=512)
+
+
+class AddLines(Body):
+    child_id: Id
+    session_ids: Annotated[list[Id], Field(min_length=1, max_length=20)]
+    options: Annotated[list[OptionCode], Field(max_length=5)] = []
+    tshirt_size: TshirtSize | None = None
+    join_waitlist: bool = False
+
+
+class UpdateLine(Body):
+    options: Annotated[list[OptionCode], Field(max_length=5)] | None = None
+    tshirt_size: TshirtSize | None = None
+
+
+class Checkout(Body):
+    installments: Literal[1, 2]
+    accept_terms: bool
+    card_on_file_consent: bool = False
+    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+class PhoneOnly(Body):
+    phone: Phone
+
+
+class Capacity(Body):
+    capacity: Annotated[int, Field(ge=0, le=10_000)]
+
+
+class PaymentMode(Body):
+    payment_mode: Literal["normal", "deferred"]
+
+
+class SetClock(Body):
+    # Naive values are the city's wall-clock time ("2027-04-20T19:00:00" = 19 h in Québec).
+    now: datetime | None = None
+    advance_minutes: Annotated[int, Field(ge=-525_600, le=525_600)] | None = None
+
+
+class EligibleQuery(Clean):
+    child_id: Id
+
+
+class OutboxQuery(Clean):
+    recipient: Annotated[str, StringConstraints(max_length=254)] | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 50
+
+
+class SmsStatusQuery(Clean):
+    phone: Phone

@@ -1,0 +1,280 @@
+"""The backend's Sanic application.
+
+Database work is synchronous SQLAlchemy run on a bounded thread pool (`settings.db_workers`
+threads): the pool caps how many transactions write at once, which is what keeps a hot week's
+counter row fast under a registration-night rush, and the event loop never waits on the
+database. Every refusal is `{"error": {"code", "message", …}}` with a French message from the
+catalogs. Background tasks send the outbox and run the periodic jobs every few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sanic import Request, Sanic
+from sanic.exceptions import MethodNotAllowed, NotFound, SanicException
+from sanic.response import HTTPResponse
+from sanic_ext import Extend
+from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+from sqlalchemy import text
+
+from backend.adapters.clock import Clock, SystemClock
+from backend.adapters.demo_clock import OffsetClock
+from backend.adapters.email import email_sender_from_settings
+from backend.adapters.gateway import PaymentGateway
+from backend.adapters.local_gateway import LocalGateway
+from backend.adapters.sms import sms_sender_from_settings
+from backend.api import cart as cart_routes
+from backend.api import checkout as checkout_routes
+from backend.api import family as family_routes
+from backend.api import identify as identify_routes
+from backend.api import pay as pay_routes
+from backend.api import sms as sms_routes
+from backend.api import staff as staff_routes
+from backend.api import webhook as webhook_routes
+from backend.api.common import AppState, app_state, error_response, ok, state
+from backend.db.engine import make_engine, make_session_factory
+from backend.domain.errors import RegistrationError
+from backend.services import outbox
+from backend.services.outbox import EmailSender, SmsSender
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DISPATCH_EVERY_SECONDS = 2.0
+JOBS_EVERY_SECONDS = 5.0
+
+_names = itertools.count(1)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    gateway: PaymentGateway | None = None,
+    sms: SmsSender | None = None,
+    email: EmailSender | None = None,
+    background: bool = True,
+) -> Sanic[Any, Any]:
+    """Build the app. Tests inject a clock, a gateway and senders, and may turn the background
+    loops off (`background=False`) to run jobs only through `POST /api/staff/jobs/run`."""
+    settings = settings or Settings.from_env()
+    if clock is None:
+        clock = OffsetClock.demo() if settings.demo_mode else SystemClock()
+    engine = make_engine(settings.database_url)
+    if gateway is None:
+        gateway = LocalGateway(
+            secret=settings.link_secret,
+            webhook_secret=settings.gateway_webhook_secret,
+            webhook_url=f"{settings.public_base_url}/api/gateway/webhook",
+            clock=clock,
+        )
+    outbox.configure(
+        outbox.Branding(
+            city_name=settings.city_name,
+            city_phone=settings.city_phone,
+            city_hours=settings.city_hours,
+            otp_minutes=settings.otp_minutes,
+        )
+    )
+
+    # sanic-ext keeps the OpenAPI document in a process-wide singleton filled at server start;
+    # start each app from an empty one, or an app without demo mode would list the demo routes
+    # of an earlier app in the same process (tests; production runs one app per process).
+    SpecificationBuilder.reset()  # type: ignore[no-untyped-call]
+
+    number = next(_names)
+    name = "inscriptions" if number == 1 else f"inscriptions_{number}"
+    app: Sanic[Any, Any] = Sanic(name)
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    # TouchUp rewrites Sanic's own methods once per process; several apps in one process (tests)
+    # break it, and the gain is negligible here.
+    app.config.TOUCHUP = False
+    app.config.OAS_UI_DEFAULT = "redoc"  # /docs (the UI itself loads from a CDN, only if opened)
+    app.config.OAS_UI_SWAGGER = False
+    app.config.OAS_URL_PREFIX = "/docs"
+    app.config.OAS_TITLE = "Inscriptions aux activités de loisirs"
+    app.config.OAS_VERSION = "1.0"
+    app.config.REQUEST_MAX_SIZE = 1_000_000
+    Extend(app)
+
+    app.ctx.state = AppState(
+        settings=settings,
+        clock=clock,
+        gateway=gateway,
+        sms=sms or sms_sender_from_settings(settings),
+        email=email or email_sender_from_settings(settings),
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        executor=ThreadPoolExecutor(
+            max_workers=max(1, settings.db_workers), thread_name_prefix="db"
+        ),
+    )
+    app.ctx.background = background
+    app.ctx.tasks = []
+
+    for module in (
+        identify_routes,
+        family_routes,
+        cart_routes,
+        checkout_routes,
+        pay_routes,
+        webhook_routes,
+        sms_routes,
+        staff_routes,
+    ):
+        app.blueprint(module.bp)
+    if settings.demo_mode:
+        from backend.api import dev
+
+        app.blueprint(dev.bp)
+    try:  # the chat page and its static files (helper C's blueprint), when present
+        import importlib
+
+        web = importlib.import_module("backend.api.web")
+    except ModuleNotFoundError as missing:
+        if missing.name != "backend.api.web":
+            raise
+        web = None
+    if web is not None:
+        app.blueprint(web.bp)
+
+    app.add_route(health, "/health", methods=["GET"], name="health")
+    _register_errors(app)
+    app.register_listener(_start_background, "after_server_start")
+    app.register_listener(_stop_background, "before_server_stop")
+    app.register_listener(_close, "after_server_stop")
+    return app
+
+
+async def health(request: Request) -> HTTPResponse:
+    st = state(request)
+
+    def ping(db: Any) -> bool:
+        return bool(db.execute(text("SELECT 1")).scalar() == 1)
+
+    try:
+        database = "ok" if await st.db(ping, write=False) else "error"
+    except Exception:  # noqa: BLE001 - health reports, it does not raise
+        log.exception("health: database check failed")
+        database = "error"
+    body = {
+        "status": "ok" if database == "ok" else "degraded",
+        "database": database,
+        "demo_mode": st.settings.demo_mode,
+    }
+    return ok(body, status=200 if database == "ok" else 503)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _register_errors(app: Sanic[Any, Any]) -> None:
+    settings = app_state(app).settings
+
+    async def registration_error(request: Request, error: Exception) -> HTTPResponse:
+        assert isinstance(error, RegistrationError)
+        return error_response(settings, error.code, error.http_status, error.extra)
+
+    async def not_found(request: Request, error: Exception) -> HTTPResponse:
+        return error_response(settings, "not_found", 404)
+
+    async def not_allowed(request: Request, error: Exception) -> HTTPResponse:
+        return error_response(settings, "invalid_request", 405)
+
+    async def sanic_error(request: Request, error: Exception) -> HTTPResponse:
+        status = getattr(error, "status_code", 500) or 500
+        if status >= 500:
+            log.exception("request failed", exc_info=error)
+            return error_response(settings, "internal_error", 500)
+        return error_response(settings, "invalid_request", status)
+
+    async def unexpected(request: Request, error: Exception) -> HTTPResponse:
+        log.exception("unexpected error on %s %s", request.method, request.path, exc_info=error)
+        return error_response(settings, "internal_error", 500)
+
+    app.error_handler.add(RegistrationError, registration_error)
+    app.error_handler.add(NotFound, not_found)
+    app.error_handler.add(MethodNotAllowed, not_allowed)
+    app.error_handler.add(SanicException, sanic_error)
+    app.error_handler.add(Exception, unexpected)
+
+
+# --------------------------------------------------------------------------- background work
+
+
+async def dispatch_outbox(app: Sanic[Any, Any]) -> int:
+    st = app_state(app)
+    async with st.dispatch_lock:
+        return await outbox.dispatch_pending(
+            st.session_factory, clock=st.clock, sms=st.sms, email=st.email, run_sync=st.run_sync
+        )
+
+
+async def run_jobs_once(app: Sanic[Any, Any]) -> dict[str, Any]:
+    """Expiries and offers, due installments (A1's `run_due_jobs`), then the outbox."""
+    from backend.jobs import run_due_jobs
+
+    st = app_state(app)
+    result: dict[str, Any] = await st.run_sync(
+        lambda: run_due_jobs(
+            st.session_factory, clock=st.clock, settings=st.settings, gateway=st.gateway
+        )
+    )
+    result = dict(result or {})
+    result["outbox_sent"] = await dispatch_outbox(app)
+    return result
+
+
+async def _loop(app: Sanic[Any, Any], every: float, work: Any, label: str) -> None:
+    while True:
+        try:
+            await work(app)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a failing pass must not stop the loop
+            log.exception("background %s failed", label)
+        await asyncio.sleep(every)
+
+
+async def _start_background(app: Sanic[Any, Any]) -> None:
+    if not app.ctx.background:
+        return
+    app.ctx.tasks = [
+        asyncio.create_task(_loop(app, DISPATCH_EVERY_SECONDS, dispatch_outbox, "outbox")),
+        asyncio.create_task(_loop(app, JOBS_EVERY_SECONDS, _jobs_only, "jobs")),
+    ]
+
+
+async def _jobs_only(app: Sanic[Any, Any]) -> None:
+    from backend.jobs import run_due_jobs
+
+    st = app_state(app)
+    await st.run_sync(
+        lambda: run_due_jobs(
+            st.session_factory, clock=st.clock, settings=st.settings, gateway=st.gateway
+        )
+    )
+
+
+async def _stop_background(app: Sanic[Any, Any]) -> None:
+    for task in app.ctx.tasks:
+        task.cancel()
+    for task in app.ctx.tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    app.ctx.tasks = []
+    gateway = app_state(app).gateway
+    if isinstance(gateway, LocalGateway):
+        await gateway.close()
+
+
+async def _close(app: Sanic[Any, Any]) -> None:
+    st = app_state(app)
+    st.executor.shutdown(wait=False, cancel_futures=True)
+    st.engine.dispose()

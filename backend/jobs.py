@@ -1,0 +1,36 @@
+"""Periodic work: expiries and offers, then due installments, each in its own transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.adapters.clock import Clock
+from backend.adapters.gateway import PaymentGateway
+from backend.db.engine import run_transaction
+from backend.services import payments, waitlist
+from backend.settings import Settings
+
+
+def run_due_jobs(
+    session_factory: sessionmaker[Session],
+    *,
+    clock: Clock,
+    settings: Settings,
+    gateway: PaymentGateway,
+) -> dict[str, Any]:
+    """Run what is due now; returns counts per job (the outbox dispatch is A2's)."""
+    expiries = run_transaction(
+        session_factory,
+        lambda db: waitlist.expire_and_cascade(
+            db, clock=clock, settings=settings, gateway=gateway
+        ),
+    )
+    charges = run_transaction(
+        session_factory,
+        lambda db: payments.charge_due_installments(
+            db, clock=clock, settings=settings, gateway=gateway
+        ),
+    )
+    return {"expiries": expiries, "installments": charges}

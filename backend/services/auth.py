@@ -1,0 +1,108 @@
+"""Who is calling: the service secret, the staff secret and family session tokens.
+
+A family token is 32 url-safe random characters handed to the bot after identification; only
+its SHA-256 is stored (a database leak gives no usable token). It expires after
+`settings.family_token_minutes`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from backend.adapters.clock import Clock
+from backend.db.models import FamilySession
+
+TOKEN_BYTES = 24  # 24 random bytes -> 32 url-safe characters
+
+
+def secret_matches(given: str | None, expected: str) -> bool:
+    """Constant-time comparison; an empty configured secret never matches."""
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _sep, value = header.strip().partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_family_token(db: Session, family_id: int, *, via: str, clock: Clock, minutes: int) -> str:
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = clock.now()
+    db.add(
+        FamilySession(
+            token_hash=_hash(token),
+            family_id=family_id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+            via=via,
+        )
+    )
+    db.flush()
+    return token
+
+
+def family_for_token(db: Session, token: str | None, *, clock: Clock) -> int | None:
+    """The family a token belongs to, or None if unknown or expired."""
+    found = token_session(db, token)
+    if found is None or found[1] <= clock.now():
+        return None
+    return found[0]
+
+
+def token_session(db: Session, token: str | None) -> tuple[int, datetime] | None:
+    """(family id, expiry) of a token, expired or not; None if unknown."""
+    if not token or len(token) > 64:
+        return None
+    row = db.get(FamilySession, _hash(token))
+    return None if row is None else (row.family_id, row.expires_at)
+
+
+class TokenCache:
+    """Family tokens already seen by this process: (family id, expiry) by token hash.
+
+    Every request of an identified family carries its token; looking it up in the database
+    cost each request a transaction and a second trip through the database thread pool (where,
+    on registration night, it queued behind the writers). A token row never changes and is
+    only deleted once expired (`revoke_expired`), so a remembered (family, expiry) stays true
+    until that expiry, which is checked on every use. Bounded: emptied when full."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self._entries: dict[str, tuple[int, datetime]] = {}
+        self._max = max_entries
+
+    def family(self, token: str | None, now: datetime) -> int | None:
+        """The family id if the token is known here and not expired; None means "ask the
+        database" (unknown here) or expired (the database would say no as well)."""
+        if not token or len(token) > 64:
+            return None
+        entry = self._entries.get(_hash(token))
+        if entry is None:
+            return None
+        if entry[1] <= now:
+            self._entries.pop(_hash(token), None)
+            return None
+        return entry[0]
+
+    def remember(self, token: str, family_id: int, expires_at: datetime) -> None:
+        if len(self._entries) >= self._max:
+            self._entries.clear()
+        self._entries[_hash(token)] = (family_id, expires_at)
+
+
+def revoke_expired(db: Session, *, clock: Clock) -> int:
+    result = db.execute(delete(FamilySession).where(FamilySession.expires_at <= clock.now()))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,93 @@
+"""Everything the backend reads from its environment, with the demo's defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///var/inscriptions.db"
+    demo_mode: bool = False
+    public_base_url: str = "http://localhost:8000"  # what links in SMS and courriels start with
+    service_secret: str = "dev-service-secret"  # action server and bot channels
+    staff_secret: str = "dev-staff-secret"
+    link_secret: str = "dev-link-secret"  # signs payment links and family tokens' lookups
+    widget_secret: str = "dev-widget-secret"  # shared with the city site (web chat identity)
+    gateway_webhook_secret: str = "dev-gateway-webhook-secret"
+    city_name: str = "Ville de Val-Fleuri"
+    city_phone: str = "418 555-0199"
+    city_hours: str = "du lundi au vendredi, de 8 h 30 à 16 h 30"
+    hold_minutes: int = 20
+    offer_hours: int = 48
+    pay_link_minutes: int = 30
+    otp_minutes: int = 10
+    otp_max_attempts: int = 5
+    otp_max_resends: int = 3
+    family_token_minutes: int = 120
+    db_workers: int = 8  # threads running database work: caps concurrent writers
+    # Outbound messages: "outbox" keeps them in the database only (demo), "twilio"/"smtp" send.
+    sms_backend: str = "outbox"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_api_base: str = ""  # tests point the real library at a local server
+    email_backend: str = "outbox"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "inscriptions@val-fleuri.example"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def insecure_defaults(self) -> list[str]:
+        """Names of the secrets still at their development value.
+
+        The demo may run with them; a production backend must not (anyone who read this file
+        could mint family tokens or forge payment webhooks)."""
+        base = Settings()
+        secrets = {
+            "SERVICE_SECRET": (self.service_secret, base.service_secret),
+            "STAFF_SECRET": (self.staff_secret, base.staff_secret),
+            "LINK_SECRET": (self.link_secret, base.link_secret),
+            "WIDGET_SECRET": (self.widget_secret, base.widget_secret),
+            "GATEWAY_WEBHOOK_SECRET": (self.gateway_webhook_secret, base.gateway_webhook_secret),
+        }
+        return [name for name, (value, default) in secrets.items() if value == default or not value]
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        base = cls()
+        return cls(
+            database_url=env.get("DATABASE_URL", base.database_url),
+            demo_mode=_flag("DEMO_MODE"),
+            public_base_url=env.get("PUBLIC_BASE_URL", base.public_base_url).rstrip("/"),
+            service_secret=env.get("SERVICE_SECRET", base.service_secret),
+            staff_secret=env.get("STAFF_SECRET", base.staff_secret),
+            link_secret=env.get("LINK_SECRET", base.link_secret),
+            widget_secret=env.get("WIDGET_SECRET", base.widget_secret),
+            gateway_webhook_secret=env.get("GATEWAY_WEBHOOK_SECRET", base.gateway_webhook_secret),
+            city_name=env.get("CITY_NAME", base.city_name),
+            city_phone=env.get("CITY_PHONE", base.city_phone),
+            city_hours=env.get("CITY_HOURS", base.city_hours),
+            hold_minutes=int(env.get("HOLD_MINUTES", base.hold_minutes)),
+            offer_hours=int(env.get("OFFER_HOURS", base.offer_hours)),
+            pay_link_minutes=int(env.get("PAY_LINK_MINUTES", base.pay_link_minutes)),
+            db_workers=int(env.get("DB_WORKERS", base.db_workers)),
+            sms_backend=env.get("SMS_BACKEND", base.sms_backend),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+            twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),
+            twilio_api_base=env.get("TWILIO_API_BASE", ""),
+            email_backend=env.get("EMAIL_BACKEND", base.email_backend),
+            smtp_host=env.get("SMTP_HOST", base.smtp_host),
+            smtp_port=int(env.get("SMTP_PORT", base.smtp_port)),
+            smtp_from=env.get("SMTP_FROM", base.smtp_from),
+        )

@@ -1,0 +1,152 @@
+"""The action server's only door to the backend: HTTP + JSON (contract in docs/API.md).
+
+Every call carries the service secret; family-scoped calls also carry the family token.
+Errors come back as BackendError with the backend's stable machine code, so actions branch on
+`code` and never parse a French message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+import aiohttp
+
+
+class BackendError(Exception):
+    """A backend answer with an error code (or "unavailable" when it could not be reached)."""
+
+    def __init__(self, code: str, status: int, data: dict[str, Any] | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+        self.data = data or {}
+
+
+class Backend:
+    def __init__(
+        self, base_url: str | None = None, secret: str | None = None, timeout: float = 10.0
+    ) -> None:
+        self.base_url = (base_url or os.environ.get("BACKEND_URL", "http://127.0.0.1:8000")).rstrip(
+            "/"
+        )
+        self.secret = secret or os.environ.get("SERVICE_SECRET", "dev-service-secret")
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._cache: dict[tuple[str, str | None], tuple[float, Any]] = {}
+
+    async def _http(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+            self._loop = loop
+        return self._session
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {self.secret}"}
+        if token:
+            headers["X-Family-Token"] = token
+        http = await self._http()
+        try:
+            async with http.request(
+                method, self.base_url + path, json=json, params=params, headers=headers
+            ) as resp:
+                body = await resp.json(content_type=None) if resp.content_length != 0 else None
+                if resp.status >= 400:
+                    error = (body or {}).get("error", {}) if isinstance(body, dict) else {}
+                    raise BackendError(error.get("code", "unavailable"), resp.status, error)
+                return body
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise BackendError("unavailable", 0, {"detail": str(exc)}) from exc
+
+    async def _cached(
+        self, key: tuple[str, str | None], ttl: float, path: str, token: str | None
+    ) -> Any:
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit and now - hit[0] < ttl:
+            return hit[1]
+        value = await self.request("GET", path, token=token)
+        self._cache[key] = (now, value)
+        return value
+
+    def forget(self, token: str | None) -> None:
+        """Drop cached views after a change (availability moves when a cart line is added)."""
+        for key in [k for k in self._cache if k[1] == token or k[0] == "catalog"]:
+            self._cache.pop(key, None)
+
+    # ------------------------------------------------------------------ identification
+    async def identify_start(self, client_number: str, phone: str) -> dict[str, Any]:
+        return await self.request(
+            "POST", "/api/identify/start", json={"client_number": client_number, "phone": phone}
+        )
+
+    async def identify_verify(self, challenge_id: str, code: str) -> dict[str, Any]:
+        return await self.request(
+            "POST", "/api/identify/verify", json={"challenge_id": challenge_id, "code": code}
+        )
+
+    async def identify_resend(self, challenge_id: str) -> dict[str, Any]:
+        return await self.request(
+            "POST", "/api/identify/resend", json={"challenge_id": challenge_id}
+        )
+
+    async def identify_phone(self, phone: str) -> dict[str, Any]:
+        return await self.request("POST", "/api/identify/phone", json={"phone": phone})
+
+    async def identify_widget(self, widget_token: str) -> dict[str, Any]:
+        return await self.request(
+            "POST", "/api/identify/widget", json={"widget_token": widget_token}
+        )
+
+    # ------------------------------------------------------------------ family, season, catalog
+    async def family(self, token: str) -> dict[str, Any]:
+        return await self._cached(("family", token), 30.0, "/api/family", token)
+
+    async def season(self, token: str | None = None) -> dict[str, Any]:
+        return await self._cached(("season", token), 30.0, "/api/season", token)
+
+    async def catalog(self, token: str | None = None) -> dict[str, Any]:
+        # availability changes every second on registration night: a short cache only
+        return await self._cached(("catalog", token), 5.0, "/api/catalog", token)
+
+    # ------------------------------------------------------------------ cart and checkout
+    async def cart(self, token: str) -> dict[str, Any]:
+        return await self.request("GET", "/api/cart", token=token)
+
+    async def add_lines(self, token: str, payload: dict[str, Any]) -> dict[str, Any]:
+        result = await self.request("POST", "/api/cart/lines", token=token, json=payload)
+        self.forget(token)
+        return result
+
+    async def delete_line(self, token: str, line_id: int) -> dict[str, Any]:
+        result = await self.request("DELETE", f"/api/cart/lines/{line_id}", token=token)
+        self.forget(token)
+        return result
+
+    async def patch_line(self, token: str, line_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+        result = await self.request(
+            "PATCH", f"/api/cart/lines/{line_id}", token=token, json=payload
+        )
+        self.forget(token)
+        return result
+
+    async def terms(self, token: str) -> dict[str, Any]:
+        return await self.request("GET", "/api/checkout/terms", token=token)
+
+    async def checkout(self, token: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return await self.request("POST", "/api/checkout", token=token, json=payload)
+
+
+backend = Backend()

@@ -1,0 +1,246 @@
+"""Who is talking: session start (widget or SMS metadata), the identification form, code resend.
+
+The one-time code is read from the latest message inside the validator, sent to the backend,
+and forgotten: the id_code slot only ever holds "ok" or "locked", and the code is never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from . import parsing
+from .backend_client import BackendError, backend
+from .common import AskAction, is_interruption, latest_text, new_user_turn, repair_events
+from .formatting import fragment
+
+log = logging.getLogger(__name__)
+
+
+async def help_line_events() -> list[EventType]:
+    """The city's help line and hours. The backend's settings hold them (CITY_PHONE, CITY_HOURS):
+    taken from GET /api/season when it exposes `city_phone` / `city_hours`, else from the same
+    variables in the action server's environment (the backend does not expose them yet)."""
+    phone = os.environ.get("CITY_PHONE", "418 555-0199")
+    hours = os.environ.get("CITY_HOURS", "du lundi au vendredi, de 8 h 30 à 16 h 30")
+    try:
+        season = await backend.season()
+        phone = str(season.get("city_phone") or phone)
+        hours = str(season.get("city_hours") or hours)
+    except BackendError as err:
+        log.info("season unavailable for the help line: %s", err.code)
+    return [SlotSet("help_phone", phone), SlotSet("help_hours", hours)]
+
+
+def identified_events(result: dict[str, Any]) -> list[EventType]:
+    family = result.get("family") or {}
+    return [
+        SlotSet("family_token", result["family_token"]),
+        SlotSet("identified", True),
+        SlotSet("payer_name", family.get("payer_name")),
+    ]
+
+
+async def identify_from_metadata(
+    metadata: dict[str, Any] | None,
+) -> tuple[list[EventType], str | None]:
+    """Events for a family known from the channel, and a response name.
+
+    The channel knows the family through a widget token (web) or the SMS sender.
+    """
+    metadata = metadata or {}
+    try:
+        if metadata.get("widget_token"):
+            result = await backend.identify_widget(str(metadata["widget_token"]))
+            return identified_events(result), "utter_identified_channel"
+        if metadata.get("phone"):
+            result = await backend.identify_phone(str(metadata["phone"]))
+            if result.get("match") == "one":
+                return identified_events(result), None
+            if result.get("match") == "several":
+                return [], "utter_phone_several"
+    except BackendError as err:
+        # forged or expired widget token, backend down: the parent is identified the usual way
+        log.info("identification from channel metadata refused: %s", err.code)
+    return [], None
+
+
+class ActionSessionStart(Action):
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = [SessionStarted(), *(await help_line_events())]
+        metadata = tracker.get_slot("session_started_metadata")
+        found, response = await identify_from_metadata(metadata)
+        events.extend(found)
+        if response:
+            dispatcher.utter_message(
+                response=response,
+                payer_name=next((e["value"] for e in found if e.get("name") == "payer_name"), ""),
+            )
+        events.append(ActionExecuted("action_listen"))
+        return events
+
+
+class ValidateIdentificationForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_identification_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("identified"):
+            return [
+                SlotSet("id_client_number", "-"),
+                SlotSet("id_phone", "-"),
+                SlotSet("id_code", "ok"),
+            ]
+        if not new_user_turn(tracker):
+            return []
+        requested = tracker.get_slot("requested_slot")
+        text = latest_text(tracker)
+        events: list[EventType] = []
+
+        # a widget token or the SMS sender may arrive with any message
+        found, response = await identify_from_metadata(
+            (tracker.latest_message or {}).get("metadata")
+        )
+        if found:
+            return found + [
+                SlotSet("id_client_number", "-"),
+                SlotSet("id_phone", "-"),
+                SlotSet("id_code", "ok"),
+            ]
+
+        if requested == "id_code" and tracker.get_slot("challenge_id"):
+            return await self._verify(dispatcher, tracker, text)
+
+        phone = parsing.parse_phone(text)
+        # the phone's digits must not be read as a client number: "100001 418-555-0101"
+        rest = parsing.without_phone(text) if phone else text
+        client = None if requested == "id_phone" else parsing.parse_client_number(rest)
+        current_client = tracker.get_slot("id_client_number")
+        current_phone = tracker.get_slot("id_phone")
+        if client:
+            events.append(SlotSet("id_client_number", client))
+            current_client = client
+        if phone:
+            events.append(SlotSet("id_phone", phone))
+            current_phone = phone
+
+        if not events:
+            if is_interruption(tracker):
+                return []
+            # facts about the registration given now are kept for later ("c'est pour Léa au camp")
+            return self._keep_facts(tracker, text) + repair_events(tracker)
+
+        events.append(SlotSet("repair_level", 0.0))
+        if current_client and current_phone:
+            try:
+                started = await backend.identify_start(current_client, current_phone)
+            except BackendError as err:
+                dispatcher.utter_message(response="utter_backend_error")
+                log.warning("identify/start failed: %s", err.code)
+                return [SlotSet("id_phone", None)]
+            events += [
+                SlotSet("challenge_id", started["challenge_id"]),
+                SlotSet("code_destination", destination(domain, started)),
+            ]
+        return events
+
+    @staticmethod
+    def _keep_facts(tracker: Tracker, text: str) -> list[EventType]:
+        if not text or not any(c.isalpha() for c in text):
+            return []
+        kept = " ".join(filter(None, [tracker.get_slot("pending_facts"), text]))
+        return [SlotSet("pending_facts", kept[-1000:])]
+
+    async def _verify(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str
+    ) -> list[EventType]:
+        code = parsing.parse_code(text)
+        if code is None:
+            return [] if is_interruption(tracker) else repair_events(tracker)
+        try:
+            result = await backend.identify_verify(tracker.get_slot("challenge_id"), code)
+        except BackendError as err:
+            if err.code == "code_invalid":
+                dispatcher.utter_message(
+                    response="utter_code_invalid", attempts_left=err.data.get("attempts_left", 0)
+                )
+                return [SlotSet("ask_done", True), SlotSet("repair_level", 0.0)]
+            if err.code == "code_expired":
+                dispatcher.utter_message(response="utter_code_expired")
+                return [SlotSet("ask_done", True), SlotSet("repair_level", 0.0)]
+            if err.code == "challenge_locked":
+                dispatcher.utter_message(response="utter_code_locked")
+                return [SlotSet("id_code", "locked"), SlotSet("challenge_id", None)]
+            dispatcher.utter_message(response="utter_backend_error")
+            return [SlotSet("ask_done", True)]
+        dispatcher.utter_message(
+            response="utter_identified",
+            payer_name=(result.get("family") or {}).get("payer_name", ""),
+        )
+        return identified_events(result) + [
+            SlotSet("id_code", "ok"),
+            SlotSet("challenge_id", None),
+            SlotSet("repair_level", 0.0),
+        ]
+
+
+def destination(domain: DomainDict, started: dict[str, Any]) -> str:
+    name = (
+        "utter_fragment_dest_email"
+        if started.get("channel") == "email"
+        else "utter_fragment_dest_sms"
+    )
+    return fragment(domain, name, destination=started.get("destination", ""))
+
+
+class ActionResendCode(Action):
+    def name(self) -> str:
+        return "action_resend_code"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        challenge = tracker.get_slot("challenge_id")
+        if not challenge:
+            dispatcher.utter_message(response="utter_no_code_pending")
+            return []
+        try:
+            started = await backend.identify_resend(challenge)
+        except BackendError as err:
+            if err.code == "resend_limit":
+                dispatcher.utter_message(response="utter_resend_limit")
+            else:
+                dispatcher.utter_message(response="utter_backend_error")
+            return [SlotSet("ask_done", True)]
+        where = destination(domain, started)
+        dispatcher.utter_message(response="utter_code_resent", code_destination=where)
+        return [
+            SlotSet("challenge_id", started.get("challenge_id", challenge)),
+            SlotSet("code_destination", where),
+            SlotSet("ask_done", True),
+        ]
+
+
+class AskClientNumber(AskAction):
+    slot = "id_client_number"
+
+
+class AskPhone(AskAction):
+    slot = "id_phone"
+
+
+class AskCode(AskAction):
+    slot = "id_code"

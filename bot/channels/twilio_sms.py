@@ -1,0 +1,420 @@
+"""SMS through Twilio: a Rasa 3.6 input channel that checks who is calling.
+
+Compared with Rasa's own Twilio channel, this one
+- always checks `X-Twilio-Signature` with twilio's RequestValidator over the configured public URL
+  (403 otherwise); there is no switch to turn the check off, the demo uses a documented auth token;
+- answers 200 with empty TwiML to a POST without `Body` (status callbacks, media-only messages);
+- ignores a MessageSid it has already seen (Twilio retries when we are slow): a bounded in-memory
+  set, shared through Redis when REDIS_URL is set (several Rasa processes);
+- handles the whole-message keywords ARRET/STOP/DESABONNER, AIDE/HELP/INFO, REPRENDRE/START itself
+  (recorded by the backend, confirmed in both languages); "stop" inside a sentence is conversation;
+- sends replies with Twilio's REST API in a worker thread (never blocking the event loop), after
+  asking the backend whether the number has opted out, rendered for SMS (sms_render);
+- passes `{"phone": "<E.164 sender>"}` as message metadata, so the actions can identify the family.
+
+Credentials (bot/credentials.yml)::
+
+    bot.channels.twilio_sms.SignedTwilioInput:
+      account_sid: "AC..."
+      auth_token: "..."
+      twilio_number: "+14185550199"
+      public_url: "https://chat.example.ca"   # what Twilio calls, as seen from outside
+
+Environment: BACKEND_URL, SERVICE_SECRET (backend opt-out routes), TWILIO_API_BASE (tests: a local
+stand-in for api.twilio.com), REDIS_URL (optional), CITY_NAME / CITY_PHONE (keyword replies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot.channels import sms_render
+from bot.channels.texts import text as catalog_text
+
+logger = logging.getLogger(__name__)
+# The twilio library logs every request's headers at INFO: noise in Rasa's log, one block per text.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+
+WEBHOOK_PATH = "/webhooks/twilio_sms/webhook"
+TWILIO_API = "https://api.twilio.com"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+# Whole-message keywords, compared without case, accents or final punctuation. The opt-out list
+# also holds Twilio's own default opt-out words: Twilio blocks the number on its side for those,
+# so the backend must know too.
+OPT_OUT_WORDS = frozenset(
+    {"arret", "stop", "desabonner", "stopall", "unsubscribe", "cancel", "end", "quit"}
+)
+HELP_WORDS = frozenset({"aide", "help", "info"})
+OPT_IN_WORDS = frozenset({"reprendre", "start", "unstop"})
+
+
+def keyword_of(body: str) -> str | None:
+    """ "stop", "help" or "start" when the whole message is one of the keywords, else None."""
+    folded = unicodedata.normalize("NFD", body.strip().casefold())
+    word = "".join(c for c in folded if not unicodedata.combining(c)).strip(" .!?")
+    if word in OPT_OUT_WORDS:
+        return "stop"
+    if word in HELP_WORDS:
+        return "help"
+    if word in OPT_IN_WORDS:
+        return "start"
+    return None
+
+
+_ENV_REFERENCE = re.compile(r"\$\{(\w+)\}")
+
+
+def _credential(credentials: dict[str, Any], key: str) -> str:
+    """A credential, with `${VAR}` taken from the environment.
+
+    Rasa 3.6 expands `${VAR}` only in unquoted YAML scalars; a quoted "${TWILIO_AUTH_TOKEN}" reaches
+    the channel as is, and every request would then fail the signature check. Expanding here makes
+    both spellings work; a variable that is not set is an error at start-up, not a silent 403.
+    """
+    value = str(credentials.get(key) or "")
+
+    def expand(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ValueError(f"twilio_sms: {key} refers to ${{{name}}}, which is not set")
+        return os.environ[name]
+
+    return _ENV_REFERENCE.sub(expand, value)
+
+
+def webhook_url(public_url: str) -> str:
+    """The exact URL Twilio signs: the public base plus this channel's path (or a full URL)."""
+    public_url = public_url.rstrip("/")
+    return public_url if public_url.endswith(WEBHOOK_PATH) else public_url + WEBHOOK_PATH
+
+
+class TwilioForm(dict):  # type: ignore[type-arg]
+    """The webhook's form fields, blank values kept: Twilio signs `Body=` even when empty
+    (a picture without text), and Sanic's own form parsing drops blank fields."""
+
+    @classmethod
+    def parse(cls, raw: bytes) -> TwilioForm:
+        return cls(parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
+
+    def getlist(self, name: str) -> list[str]:
+        # The validator calls this for each parameter (repeated ones included).
+        return list(self.get(name, []))
+
+    def first(self, name: str) -> str | None:
+        values = self.get(name)
+        return values[0] if values else None
+
+
+# --------------------------------------------------------------------------- collaborators
+
+
+class BackendClient:
+    """The backend's SMS opt-out routes (docs/API.md), with the service secret."""
+
+    def __init__(self, base_url: str, service_secret: str, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {service_secret}"}
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def _call(self, method: str, path: str, json: dict[str, str] | None = None) -> Any:
+        async with (
+            aiohttp.ClientSession(timeout=self._timeout, headers=self._headers) as session,
+            session.request(method, self.base_url + path, json=json) as resp,
+        ):
+            resp.raise_for_status()
+            return await resp.json()
+
+    async def opt_out(self, phone: str) -> None:
+        await self._call("POST", "/api/sms/opt-out", {"phone": phone})
+
+    async def opt_in(self, phone: str) -> None:
+        await self._call("POST", "/api/sms/opt-in", {"phone": phone})
+
+    async def is_opted_out(self, phone: str) -> bool:
+        data = await self._call("GET", f"/api/sms/status?phone={quote(phone, safe='')}")
+        return bool(data["opted_out"])
+
+
+class RebasedHttpClient(TwilioHttpClient):
+    """Twilio's own HTTP client, sending to another base URL (a local stand-in in tests)."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        if url.startswith(TWILIO_API):
+            url = self.base_url + url[len(TWILIO_API) :]
+        return super().request(method, url, *args, **kwargs)
+
+
+def twilio_client(account_sid: str, auth_token: str, api_base: str | None) -> Client:
+    http = RebasedHttpClient(api_base, timeout=10) if api_base else TwilioHttpClient(timeout=10)
+    return Client(account_sid, auth_token, http_client=http)
+
+
+class SeenMessages:
+    """MessageSids already handled: bounded LRU in memory, or a shared Redis set with a TTL."""
+
+    def __init__(self, capacity: int = 20_000, redis_url: str | None = None) -> None:
+        self.capacity = capacity
+        self._memory: OrderedDict[str, None] = OrderedDict()
+        self._redis: Any = None
+        if redis_url:
+            from redis import asyncio as aioredis
+
+            self._redis = aioredis.from_url(redis_url)
+
+    async def first_time(self, sid: str) -> bool:
+        """True the first time `sid` is seen (and records it), False for a retry."""
+        if self._redis is not None:
+            try:
+                return bool(await self._redis.set(f"twilio_sms:sid:{sid}", 1, nx=True, ex=86_400))
+            except Exception:  # noqa: BLE001 - Redis down: keep working on this process's memory
+                logger.warning("Redis unavailable for MessageSid dedupe", exc_info=True)
+        if sid in self._memory:
+            self._memory.move_to_end(sid)
+            return False
+        self._memory[sid] = None
+        while len(self._memory) > self.capacity:
+            self._memory.popitem(last=False)
+        return True
+
+
+# --------------------------------------------------------------------------- output
+
+
+class SignedTwilioOutput(OutputChannel):
+    """Bot replies (and pushed messages) as text messages, unless the number opted out."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "twilio_sms"
+
+    def __init__(
+        self,
+        client: Client,
+        twilio_number: str,
+        backend: BackendClient,
+        choices: sms_render.ChoiceMemory,
+    ) -> None:
+        self.client = client
+        self.twilio_number = twilio_number
+        self.backend = backend
+        self.choices = choices
+
+    async def _may_send(self, phone: str) -> bool:
+        try:
+            return not await self.backend.is_opted_out(phone)
+        except Exception:  # noqa: BLE001 - unknown status: do not text someone who may have said stop
+            logger.error("opt-out status unavailable for a number; message not sent", exc_info=True)
+            return False
+
+    async def send_sms(self, phone: str, bodies: list[str], check_opt_out: bool = True) -> None:
+        if check_opt_out and not await self._may_send(phone):
+            logger.info("number opted out; %d message(s) not sent", len(bodies))
+            return
+        for body in bodies:
+            try:
+                # The twilio library is synchronous (requests): run it in a worker thread.
+                await asyncio.to_thread(
+                    self.client.messages.create, to=phone, from_=self.twilio_number, body=body
+                )
+            except TwilioException:
+                logger.error("Twilio refused a message", exc_info=True)
+                return
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_sms(recipient_id, sms_render.render(text))
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        self.choices.remember(recipient_id, sms_render.button_payloads(buttons))
+        await self.send_sms(recipient_id, sms_render.render(text, buttons))
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.send_sms(recipient_id, sms_render.render(image))
+
+    async def send_attachment(  # type: ignore[override]
+        self, recipient_id: str, attachment: Any, **kwargs: Any
+    ) -> None:
+        if isinstance(attachment, str):
+            await self.send_sms(recipient_id, sms_render.render(attachment))
+        else:
+            logger.warning("attachment not sendable by SMS; skipped")
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        # Custom payloads are for the web widget; an SMS only carries their text, if any.
+        body = json_message.get("sms") or json_message.get("text")
+        if isinstance(body, str) and body.strip():
+            await self.send_text_message(recipient_id, body)
+
+
+# --------------------------------------------------------------------------- input
+
+
+class SignedTwilioInput(InputChannel):
+    """Inbound text messages from Twilio's webhook, signature checked."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "twilio_sms"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        assert credentials is not None
+        return cls(
+            account_sid=_credential(credentials, "account_sid"),
+            auth_token=_credential(credentials, "auth_token"),
+            twilio_number=_credential(credentials, "twilio_number"),
+            public_url=_credential(credentials, "public_url"),
+        )
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        twilio_number: str,
+        public_url: str,
+        backend_url: str | None = None,
+        service_secret: str | None = None,
+        twilio_api_base: str | None = None,
+        redis_url: str | None = None,
+    ) -> None:
+        if not auth_token:
+            # Without the token no signature can be checked, and this channel never skips it.
+            raise ValueError("twilio_sms: auth_token is required (the signature is always checked)")
+        if not public_url:
+            raise ValueError("twilio_sms: public_url is required (the URL Twilio signs)")
+        self.account_sid = account_sid
+        self.twilio_number = twilio_number
+        self.url = webhook_url(public_url)
+        self.validator = RequestValidator(auth_token)
+        self.backend = BackendClient(
+            backend_url or os.environ.get("BACKEND_URL", "http://127.0.0.1:8000"),
+            service_secret or os.environ.get("SERVICE_SECRET", "dev-service-secret"),
+        )
+        self.client = twilio_client(
+            account_sid, auth_token, twilio_api_base or os.environ.get("TWILIO_API_BASE")
+        )
+        self.seen = SeenMessages(redis_url=redis_url or os.environ.get("REDIS_URL") or None)
+        self.choices = sms_render.ChoiceMemory()
+        self.city = os.environ.get("CITY_NAME", "Ville de Val-Fleuri")
+        self.city_phone = os.environ.get("CITY_PHONE", "418 555-0199")
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def get_output_channel(self) -> OutputChannel:
+        return SignedTwilioOutput(self.client, self.twilio_number, self.backend, self.choices)
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        return {"phone": TwilioForm.parse(request.body).first("From")}
+
+    # ------------------------------------------------------------------ checks
+
+    def signature_ok(self, request: Request, form: TwilioForm) -> bool:
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature:
+            return False
+        url = self.url + (f"?{request.query_string}" if request.query_string else "")
+        return bool(self.validator.validate(url, form, signature))
+
+    # ------------------------------------------------------------------ keywords
+
+    def _keyword_reply(self, key: str) -> str:
+        return catalog_text(key, city=self.city, phone=self.city_phone)
+
+    async def _handle_keyword(self, keyword: str, phone: str) -> None:
+        out = SignedTwilioOutput(self.client, self.twilio_number, self.backend, self.choices)
+        try:
+            if keyword == "stop":
+                await self.backend.opt_out(phone)
+                # The confirmation is the one message sent after opting out (required).
+                await out.send_sms(phone, [self._keyword_reply("sms.stop")], check_opt_out=False)
+            elif keyword == "start":
+                await self.backend.opt_in(phone)
+                await out.send_sms(phone, [self._keyword_reply("sms.start")])
+            else:
+                # Help is answered even to an opted-out number: it says how to come back.
+                await out.send_sms(phone, [self._keyword_reply("sms.help")], check_opt_out=False)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            logger.error("backend unavailable for SMS keyword %s", keyword, exc_info=True)
+            await out.send_sms(phone, [self._keyword_reply("sms.unavailable")], check_opt_out=False)
+
+    # ------------------------------------------------------------------ blueprint
+
+    def _in_background(self, coro: Awaitable[None]) -> None:
+        # Twilio waits at most 15 s for our answer and retries after; a turn with actions can
+        # be slower, so the webhook answers at once and the reply goes out through the REST API.
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_failure)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("twilio_sms_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            form = TwilioForm.parse(request.body)
+            if not self.signature_ok(request, form):
+                logger.warning("twilio_sms: bad or missing X-Twilio-Signature")
+                return response.text("", status=403)
+            empty = response.text(EMPTY_TWIML, content_type="text/xml")
+            phone = form.first("From")
+            body = form.first("Body")
+            sid = form.first("MessageSid") or form.first("SmsSid")
+            if not phone or body is None or not body.strip():
+                return empty
+            if sid and not await self.seen.first_time(sid):
+                logger.info("twilio_sms: retried MessageSid ignored")
+                return empty
+            keyword = keyword_of(body)
+            if keyword is not None:
+                self.choices.resolve(phone, "")  # a keyword ends any pending numbered choice
+                self._in_background(self._handle_keyword(keyword, phone))
+                return empty
+            text = self.choices.resolve(phone, body.strip())
+            message = UserMessage(
+                text,
+                self.get_output_channel(),
+                phone,
+                input_channel=self.name(),
+                metadata={"phone": phone},
+            )
+            self._in_background(on_new_message(message))
+            return empty
+
+        return bp
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("twilio_sms: handling a message failed", exc_info=task.exception())

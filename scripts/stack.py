@@ -1,0 +1,207 @@
+"""Starts and stops the whole stack: backend, action server and Rasa.
+
+Used by `make run` (demo on SQLite, fixed ports) and by the end-to-end tests (free ports, a
+database of their own). Standard library only, so it runs in either environment. Every child
+runs in its own process group, so Ctrl-C or SIGTERM stops the children's children too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_PY = ROOT / ".venv" / "bin" / "python"
+BOT_BIN = ROOT / ".venv-bot" / "bin"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Ports:
+    backend: int = 8000
+    actions: int = 5055
+    rasa: int = 5005
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(backend=free_port(), actions=free_port(), rasa=free_port())
+
+
+@dataclass
+class Stack:
+    ports: Ports
+    env: dict[str, str]
+    log_dir: Path
+    model: Path = ROOT / "models" / "current.tar.gz"
+    with_rasa: bool = True
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def backend_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.backend}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    def _spawn(self, name: str, argv: list[str], extra_env: dict[str, str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+        env = {**os.environ, **self.env, **extra_env}
+        self.processes[name] = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start(self, timeout: float = 240.0) -> None:
+        # bot/credentials.yml reads the Twilio settings from the environment; the demo's values
+        # are documented in docs/CHANNELS.md (the signature is checked even in demo mode).
+        twilio_demo = {
+            "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+            "TWILIO_AUTH_TOKEN": "demo-twilio-auth-token",
+            "TWILIO_NUMBER": "+14185550199",
+            "TWILIO_PUBLIC_URL": f"http://localhost:{self.ports.rasa}",
+        }
+        shared = {
+            **{k: os.environ.get(k, v) for k, v in twilio_demo.items()},
+            "BACKEND_URL": self.backend_url,
+            "RASA_TELEMETRY_ENABLED": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self._spawn(
+            "backend",
+            [str(APP_PY), "-m", "backend"],
+            {**shared, "BACKEND_HOST": "127.0.0.1", "BACKEND_PORT": str(self.ports.backend),
+             "RASA_URL": f"http://localhost:{self.ports.rasa}",
+             "PUBLIC_BASE_URL": self.env.get("PUBLIC_BASE_URL", f"http://localhost:{self.ports.backend}")},
+        )
+        if self.with_rasa:
+            self._spawn(
+                "actions",
+                [str(BOT_BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
+                 "--port", str(self.ports.actions)],
+                shared,
+            )
+            endpoints = self.log_dir / "endpoints.yml"
+            endpoints.write_text(
+                (ROOT / "bot" / "endpoints.yml")
+                .read_text(encoding="utf-8")
+                .replace("localhost:5055", f"localhost:{self.ports.actions}"),
+                encoding="utf-8",
+            )
+            self._spawn(
+                "rasa",
+                [str(BOT_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api",
+                 "--interface", "127.0.0.1", "--port", str(self.ports.rasa), "--cors", "*",
+                 "--endpoints", str(endpoints),
+                 "--credentials", str(ROOT / "bot" / "credentials.yml")],
+                shared,
+            )
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        checks = {"backend": f"{self.backend_url}/health"}
+        if self.with_rasa:
+            checks["actions"] = f"http://127.0.0.1:{self.ports.actions}/health"
+            checks["rasa"] = f"{self.rasa_url}/status"
+        deadline = time.monotonic() + timeout
+        pending = dict(checks)
+        while pending:
+            for name, url in list(pending.items()):
+                proc = self.processes[name]
+                if proc.poll() is not None:
+                    log = self.log_dir / f"{name}.log"
+                    raise RuntimeError(f"{name} exited with {proc.returncode}; see {log}")
+                if _answers(url):
+                    del pending[name]
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(pending)}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+@contextmanager
+def running(stack: Stack, timeout: float = 240.0) -> Iterator[Stack]:
+    try:
+        stack.start(timeout)
+        yield stack
+    finally:
+        stack.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run the whole stack in demo mode.")
+    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'var' / 'demo.db'}")
+    args = parser.parse_args()
+    stack = Stack(
+        ports=Ports(),
+        env={"DEMO_MODE": "1", "DATABASE_URL": args.database_url},
+        log_dir=ROOT / "var" / "log",
+    )
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    print("Starting backend, action server and Rasa (Rasa needs about a minute)…", flush=True)
+    try:
+        stack.start()
+        print(
+            "\nReady.\n"
+            f"  Web chat (city page):   http://localhost:{stack.ports.backend}/\n"
+            f"  Backend API:            http://localhost:{stack.ports.backend}/docs/openapi.json\n"
+            f"  Demo outbox (codes):    http://localhost:{stack.ports.backend}/api/dev/outbox\n"
+            f"  Rasa REST channel:      http://localhost:{stack.ports.rasa}/webhooks/rest/webhook\n"
+            f"  Action server:          http://localhost:{stack.ports.actions}/health\n"
+            f"  Logs:                   {stack.log_dir}\n"
+            "Ctrl-C stops everything.",
+            flush=True,
+        )
+        while all(p.poll() is None for p in stack.processes.values()):
+            time.sleep(1)
+        dead = [n for n, p in stack.processes.items() if p.poll() is not None]
+        print(f"Stopped: {', '.join(dead)} exited (see {stack.log_dir}).", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+        return 0
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

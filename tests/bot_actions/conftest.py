@@ -1,0 +1,113 @@
+"""The real backend for the action tests: `python -m backend` on a fresh SQLite database with
+the demo city (migrated and seeded by `python -m backend.demo`), on a free port, once per module.
+
+Runs in the bot's environment (`.venv-bot`); the backend runs in its own (`.venv`) as a child
+process, so nothing here imports backend/ — the actions reach it over HTTP, as in production:
+
+    .venv-bot/bin/python -m pytest tests/bot_actions --confcutdir=tests/bot_actions
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_PY = ROOT / ".venv" / "bin" / "python"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"the backend exited ({proc.returncode}):\n{log.read_text()[-3000:]}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(
+        f"the backend did not answer {url} in {timeout} s:\n{log.read_text()[-3000:]}"
+    )
+
+
+@pytest.fixture(scope="module")
+def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A backend of this module's own: tests in a module share its database, in file order."""
+    if not APP_PY.exists():
+        pytest.fail("the backend's environment (.venv) is missing: run `make env`")
+    work = tmp_path_factory.mktemp("backend")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DEMO_MODE": "1",
+        "DATABASE_URL": f"sqlite:///{work / 'actions.db'}",
+        "BACKEND_HOST": "127.0.0.1",
+        "BACKEND_PORT": str(port),
+        "PUBLIC_BASE_URL": url,
+        "LOG_LEVEL": "WARNING",
+    }
+    subprocess.run(
+        [str(APP_PY), "-m", "backend.demo"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    log_path = work / "backend.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(APP_PY), "-m", "backend"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_healthy(f"{url}/health", proc, log_path, 60)
+        from bot.actions.backend_client import backend
+
+        # the client was built at import from BACKEND_URL: point it (and any later import) here
+        os.environ["BACKEND_URL"] = url
+        backend.base_url = url
+        backend._cache.clear()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(autouse=True)
+async def _close_http_session() -> AsyncIterator[None]:
+    """Each test has its own event loop: close the client's aiohttp session with it."""
+    yield
+    from bot.actions.backend_client import backend
+
+    if backend._session is not None and not backend._session.closed:
+        await backend._session.close()
+    backend._session = None

@@ -1,0 +1,132 @@
+"""Identification actions against the real backend: the code read from the demo outbox, wrong
+codes with the tries left, the lock, nothing revealed about unknown client numbers, a pending
+account, a season window not open yet for a non-resident."""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+
+import pytest
+from flows import identify, new_chat, open_conversation
+from harness import cart, http_json, latest_code, outbox, responses, texts
+
+
+async def test_code_from_the_outbox_identifies_julie_and_is_never_kept(backend_url: str) -> None:
+    chat = new_chat()
+    replies = await open_conversation(chat, "Bonjour, je veux inscrire un enfant")
+    assert responses(replies)[-1] == "utter_ask_id_client_number", chat.dump()
+    assert "numéro de client" in replies[-1].text
+
+    replies = await chat.answer("100001")
+    assert responses(replies)[-1] == "utter_ask_id_phone", chat.dump()
+    replies = await chat.answer("418 555-0101")
+    assert responses(replies)[-1] == "utter_ask_id_code"
+    # the parent is told where the code went, masked: never the whole number
+    assert "par texto au ***-***-0101" in replies[-1].text, chat.dump()
+
+    code = latest_code(backend_url, "4185550101")
+    replies = await chat.answer(code[:3] + " " + code[3:])  # "482 913" as phones show it
+    assert responses(replies) == ["utter_identified"], chat.dump()
+    assert "Julie Tremblay" in replies[0].text
+    assert chat.slots["identified"] is True and chat.active_loop is None
+    # the one-time code lives in no slot
+    assert code not in repr(chat.slots)
+    assert chat.slots["id_code"] == "ok"
+    # and the token the actions got is a real family session: Julie's (empty) cart answers
+    assert cart(backend_url, chat.slots["family_token"])["lines"] == []
+
+
+async def test_unknown_client_number_gets_the_same_answer_and_no_code(backend_url: str) -> None:
+    known, unknown = new_chat(), new_chat()
+    for chat in (known, unknown):
+        await open_conversation(chat, "je veux inscrire mon gars")
+    before = len(outbox(backend_url))
+    said_known = await known.answer("100002 418-555-0102")
+    said_unknown = await unknown.answer("999999 418-555-0102")
+    # same words either way: whether a client number exists is never revealed
+    assert texts(said_known) == texts(said_unknown), known.dump() + "\n" + unknown.dump()
+    assert responses(said_unknown) == ["utter_ask_id_code"]
+    codes = [
+        r for r in outbox(backend_url)[: len(outbox(backend_url)) - before] if r["kind"] == "otp"
+    ]
+    assert len(codes) == 1  # only the real file got a code
+
+
+async def test_wrong_codes_tell_the_tries_left_then_lock(backend_url: str) -> None:
+    chat = new_chat()
+    await open_conversation(chat, "inscription camp de jour svp")
+    await chat.answer("100002 pis 418-555-0102")
+    real = latest_code(backend_url, "4185550102")
+    wrong = "000000" if real != "000000" else "111111"
+
+    left = []
+    for _ in range(4):
+        replies = await chat.answer(wrong)
+        assert responses(replies) == ["utter_code_invalid"], chat.dump()
+        left.append(replies[0].variables["attempts_left"])
+        # the question is in the same message: the form does not ask a second time
+        assert "Il vous reste" in replies[0].text and replies[0].text.endswith("?")
+    assert left == [4, 3, 2, 1]
+    assert "Il vous reste 1 essai(s)" in chat.transcript[-1]
+
+    challenge = chat.slots["challenge_id"]
+    replies = await chat.answer(wrong)
+    assert responses(replies) == ["utter_code_locked"], chat.dump()
+    assert (
+        "bloquée" in replies[0].text and "418 555-0199" in replies[0].text
+    )  # the city's help line
+    assert chat.slots["id_code"] == "locked" and chat.active_loop is None
+    replies = await chat.run("action_after_identification")
+    assert chat.slots["can_register"] is False and chat.slots["family_token"] is None
+    assert "utter_identified" not in responses(replies)
+    # the backend locked the challenge: the right code does nothing now
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        http_json(
+            "POST", f"{backend_url}/api/identify/verify", {"challenge_id": challenge, "code": real}
+        )
+    assert refused.value.code == 423
+
+
+async def test_code_not_received_is_resent(backend_url: str) -> None:
+    chat = new_chat()
+    await open_conversation(chat, "je veux inscrire ma fille")
+    await chat.answer("100001 418-555-0101")
+    first = latest_code(backend_url, "4185550101")
+    chat.say("j'ai rien reçu", "resend_code")
+    replies = await chat.run("action_resend_code")
+    assert responses(replies) == ["utter_code_resent"], chat.dump()
+    assert "***-***-0101" in replies[0].text
+    # the form goes on without asking again (ask_done), and the new code works
+    replies = await chat.form_turn("identification_form")
+    assert replies == [], chat.dump()
+    second = latest_code(backend_url, "4185550101")
+    replies = await chat.answer(second)
+    assert responses(replies) == ["utter_identified"], chat.dump() + f"\nfirst={first}"
+
+
+async def test_pending_account_is_told_kindly_and_cannot_register(backend_url: str) -> None:
+    chat = new_chat()
+    await open_conversation(chat, "Bonjour, je veux inscrire Noah au soccer")
+    replies = await identify(chat, backend_url, "100003", "418-555-0103")
+    assert responses(replies) == ["utter_identified", "utter_account_pending"], chat.dump()
+    pending = replies[-1].text
+    assert "en attente d'approbation" in pending and "courriel" in pending  # what happens next
+    assert "418 555-0199" in pending
+    assert chat.slots["can_register"] is False and chat.active_loop is None
+    assert cart(backend_url, chat.slots["family_token"])["lines"] == []
+
+
+async def test_non_resident_before_the_window_is_told_when_it_opens(backend_url: str) -> None:
+    http_json("POST", f"{backend_url}/api/dev/clock", {"now": "2027-04-20T17:00:00"})
+    try:
+        chat = new_chat()
+        await open_conversation(chat, "je veux inscrire Yasmine au camp")
+        replies = await identify(chat, backend_url, "100004", "581-555-0104")
+    finally:
+        http_json("POST", f"{backend_url}/api/dev/clock", {"now": "2027-04-20T19:00:00"})
+    assert responses(replies) == ["utter_identified", "utter_not_open"], chat.dump()
+    # non-residents open on 20 April at 18 h, city time
+    assert "mardi 20 avril 2027, 18 h 00" in replies[-1].text, replies[-1].text
+    assert chat.slots["can_register"] is False
+    assert not re.search(r"\{\w+\}", replies[-1].text)

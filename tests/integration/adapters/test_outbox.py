@@ -1,0 +1,239 @@
+"""The outbox: French rendering per channel, SMS limits, opt-outs honoured by the dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.adapters.clock import ManualClock
+from backend.db.engine import make_engine, make_session_factory, transaction
+from backend.db.models import (
+    AccountStatus,
+    Base,
+    Channel,
+    Family,
+    Notification,
+    NotificationStatus,
+)
+from backend.i18n import format_date, format_money, format_time, sms_segments
+from backend.services import outbox
+
+NOW = datetime(2027, 4, 20, 23, 0)  # 19 h in Québec
+
+
+@pytest.fixture
+def factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
+    Base.metadata.create_all(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def _family(
+    db: Session, *, can_text: bool = True, email: str | None = "julie@example.com"
+) -> Family:
+    family = Family(
+        client_number="100001",
+        phone="+14185550101",
+        phone_can_text=can_text,
+        email=email,
+        resident=True,
+        status=AccountStatus.APPROVED,
+        created_at=NOW,
+    )
+    db.add(family)
+    db.flush()
+    return family
+
+
+SAMPLES: dict[str, dict[str, object]] = {
+    "otp": {"code": "123456"},
+    "payment_link": {
+        "order_id": 5,
+        "url": "http://localhost:8000/p/Ab3xY7",
+        "total_cents": 40500,
+        "due_now_cents": 20250,
+        "installments": 2,
+    },
+    "waitlist_offer": {
+        "child": "Thomas",
+        "program": "Camp de jour",
+        "group": "7-8 ans",
+        "site": "Parc des Érables",
+        "week": 1,
+        "starts_on": "2027-06-28",
+        "ends_on": "2027-07-02",
+        "deadline": datetime(2027, 4, 22, 23, 0),
+        "url": "http://localhost:8000/p/Zz9xY7",
+    },
+    "confirmation": {
+        "lines": [
+            {
+                "child": "Léa",
+                "program": "Camp de jour",
+                "group": "9-12 ans",
+                "site": "Parc de la Rivière",
+                "starts_on": date(2027, 7, 5),
+                "ends_on": date(2027, 7, 9),
+                "price_cents": 13500,
+            },
+            {
+                "child": "Thomas",
+                "program": "Camp de jour",
+                "group": "7-8 ans",
+                "site": "Parc des Érables",
+                "starts_on": "2027-07-12",
+                "ends_on": "2027-07-16",
+                "price_cents": 9500,
+            },
+        ],
+        "paid_cents": 11500,
+        "due": [{"due_on": "2027-05-20", "amount_cents": 11500}],
+    },
+    "installment_failed": {"amount_cents": 20250, "url": "http://localhost:8000/p/Qq1"},
+    "late_payment_refunded": {"amount_cents": 9500},
+    "deferred_registered": {
+        "lines": [
+            {
+                "child": "Léa",
+                "program": "Natation Junior",
+                "starts_on": "2027-07-03",
+                "ends_on": "2027-08-21",
+            }
+        ]
+    },
+    "offer_expired": {"child": "Thomas", "program": "Camp de jour", "week": 1},
+    "account_approved": {},
+}
+
+
+def test_babel_formats() -> None:
+    assert format_money(9500) == "95,00\u00a0$"
+    assert format_money(123450) == "1\u00a0234,50\u00a0$"
+    assert format_date(date(2027, 6, 28)) == "lundi 28 juin 2027"
+    assert format_time(datetime(2027, 4, 20, 19, 0)) == "19 h"
+    assert format_time(datetime(2027, 4, 20, 8, 30)) == "8 h 30"
+
+
+@pytest.mark.parametrize("kind", sorted(SAMPLES))
+def test_every_kind_renders_for_both_channels(kind: str) -> None:
+    sms = outbox.render(kind, SAMPLES[kind], Channel.SMS)
+    mail = outbox.render(kind, SAMPLES[kind], Channel.EMAIL)
+    assert sms.subject == "" and mail.subject
+    assert sms_segments(sms.body) <= 3, sms.body
+    assert "\u00a0" not in sms.body and "\u2019" not in sms.body
+    assert "%(" not in sms.body + mail.body + mail.subject
+    url = SAMPLES[kind].get("url")
+    if url:
+        assert str(url) in sms.body.splitlines()  # the link alone on its line
+        assert str(url) in mail.body
+
+
+def test_sms_texts_are_french_with_figures() -> None:
+    sms = outbox.render("payment_link", SAMPLES["payment_link"], Channel.SMS).body
+    assert "405,00 $" in sms and "202,50 $" in sms
+    mail = outbox.render("confirmation", SAMPLES["confirmation"], Channel.EMAIL).body
+    assert "Léa" in mail and "Parc de la Rivière" in mail and "135,00\u00a0$" in mail
+    assert "fiche santé" in mail
+    assert "jeudi 20 mai 2027" in mail
+    offer = outbox.render("waitlist_offer", SAMPLES["waitlist_offer"], Channel.SMS).body
+    assert "jeudi 22 avril 2027 à 19 h" in offer
+
+
+def test_segments() -> None:
+    assert sms_segments("a" * 160) == 1
+    assert sms_segments("a" * 161) == 2
+    assert sms_segments("é" * 160) == 1  # é is GSM-7
+    assert sms_segments("ê" + "a" * 69) == 1
+    assert sms_segments("ê" + "a" * 70) == 2
+    assert sms_segments("95,00\u00a0$") == 1 and sms_segments("x" * 80 + "\u00a0") == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("418-555-0101", "+14185550101"),
+        ("(418) 555-0101", "+14185550101"),
+        ("4185550101", "+14185550101"),
+        ("1 418 555 0101", "+14185550101"),
+        ("+14185550101", "+14185550101"),
+        ("+33 1 23 45 67 89", "+33123456789"),
+        ("555-0101", None),
+        ("", None),
+        ("bonjour", None),
+        ("0185550101", None),
+    ],
+)
+def test_normalize_phone(raw: str, expected: str | None) -> None:
+    assert outbox.normalize_phone(raw) == expected
+
+
+def test_enqueue_default_channels(factory: sessionmaker[Session]) -> None:
+    clock = ManualClock(NOW)
+    with transaction(factory) as db:
+        family = _family(db)
+        rows = outbox.enqueue(db, clock=clock, family=family, kind="otp", params={"code": "654321"})
+    assert [r.channel for r in rows] == [Channel.SMS, Channel.EMAIL]
+    assert rows[0].recipient == "+14185550101" and "654321" in rows[0].body
+    assert rows[1].recipient == "julie@example.com" and "654321" in rows[1].subject
+    with transaction(factory) as db:
+        family = db.scalars(select(Family)).one()
+        family.phone_can_text = False
+        rows = outbox.enqueue(db, clock=clock, family=family, kind="otp", params={"code": "1"})
+    assert [r.channel for r in rows] == [Channel.EMAIL]
+
+
+class Recorder:
+    def __init__(self, fail: int = 0) -> None:
+        self.sent: list[dict[str, str]] = []
+        self.fail = fail
+
+    async def send(self, **kwargs: str) -> str:
+        if self.fail:
+            self.fail -= 1
+            raise RuntimeError("provider down")
+        self.sent.append(kwargs)
+        return f"id-{len(self.sent)}"
+
+
+async def test_dispatch_honours_opt_out_and_retries(factory: sessionmaker[Session]) -> None:
+    clock = ManualClock(NOW)
+    with transaction(factory) as db:
+        family = _family(db)
+        outbox.enqueue(db, clock=clock, family=family, kind="otp", params={"code": "111111"})
+        outbox.opt_out(db, "418-555-0101", clock=clock)
+        assert outbox.is_opted_out(db, "(418) 555-0101")
+    sms, mail = Recorder(), Recorder(fail=1)
+    assert await outbox.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 0
+    with transaction(factory) as db:
+        statuses = {n.channel: (n.status, n.attempts) for n in db.scalars(select(Notification))}
+    assert statuses[Channel.SMS] == (NotificationStatus.SUPPRESSED, 0)
+    assert statuses[Channel.EMAIL] == (NotificationStatus.FAILED, 1)
+    assert sms.sent == []
+
+    # The failed courriel is retried on the next pass; the suppressed SMS is never sent.
+    assert await outbox.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 1
+    assert sms.sent == [] and len(mail.sent) == 1 and mail.sent[0]["to"] == "julie@example.com"
+    with transaction(factory) as db:
+        sent = db.scalars(select(Notification).where(Notification.channel == Channel.EMAIL)).one()
+        assert sent.status is NotificationStatus.SENT and sent.provider_id == "id-1"
+
+    # After START, later texts go out again.
+    with transaction(factory) as db:
+        outbox.opt_in(db, "+14185550101")
+        family = db.scalars(select(Family)).one()
+        outbox.enqueue(
+            db,
+            clock=clock,
+            family=family,
+            kind="otp",
+            params={"code": "222222"},
+            channels=[Channel.SMS],
+        )
+    assert await outbox.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 1
+    assert sms.sent[0]["to"] == "+14185550101" and "222222" in sms.sent[0]["body"]

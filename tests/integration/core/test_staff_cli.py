@@ -1,0 +1,150 @@
+"""`python -m backend.staff_cli`: the help desk's commands on a real database (the demo city on
+SQLite, migrated like production), at a set city time."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from backend.adapters.clock import ManualClock, from_local
+from backend.db.engine import make_engine, make_session_factory, transaction
+from backend.db.models import AccountStatus, Family, Line, LineStatus, Notification, Order
+from backend.demo import migrate, seed_demo
+from backend.services import cart, checkout
+from backend.settings import Settings
+from backend.staff_cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+NOW = "2027-04-20T19:00"
+
+
+def _city(tmp_path: Path) -> Settings:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    with transaction(make_session_factory(engine)) as db:
+        seed_demo(db, clock=ManualClock(from_local(datetime(2027, 4, 20, 19))))
+    engine.dispose()
+    return Settings(database_url=url)
+
+
+def _cli(settings: Settings, *args: str) -> tuple[int, Any, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--now", NOW, *args], settings=settings, out=out, err=err)
+    return code, json.loads(out.getvalue()) if code == 0 else None, err.getvalue()
+
+
+def _db(settings: Settings, fn: Any) -> Any:
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(make_session_factory(engine)) as db:
+            return fn(db)
+    finally:
+        engine.dispose()
+
+
+def test_help_desk_commands(tmp_path: Path) -> None:
+    settings = _city(tmp_path)
+
+    # Approve Sophie's pending file: approved, and she is told.
+    code, result, _ = _cli(settings, "approve", "100003")
+    assert code == 0 and result["status"] == "approved"
+    assert _db(settings, lambda db: db.scalar(
+        select(Family.status).where(Family.client_number == "100003"))) == AccountStatus.APPROVED
+    assert _db(settings, lambda db: db.scalars(select(Notification.kind).where(
+        Notification.kind == "account_approved")).all())
+
+    # A refusal: the French sentence of the API, exit status 1, nothing printed on stdout.
+    code, _, err = _cli(settings, "approve", "999999")
+    assert code == 1 and err.startswith("not_found: Je n'ai pas trouvé")
+
+    # Julie holds a week for Léa and pays it: her file shows the child, the cart, the order.
+    clock = ManualClock(from_local(datetime(2027, 4, 20, 19)))
+    from backend.adapters.local_gateway import LocalGateway
+
+    gateway = LocalGateway(secret=settings.link_secret,
+                           webhook_secret=settings.gateway_webhook_secret,
+                           webhook_url="http://127.0.0.1:9/unused", clock=clock)
+    deps = {"clock": clock, "settings": settings, "gateway": gateway}
+
+    def hold(db: Any) -> int:
+        fam = db.scalar(select(Family).where(Family.client_number == "100001"))
+        lea = next(p for p in fam.members if p.first_name == "Léa")
+        catalog_session = 0
+        from backend.db.models import Group, Site
+        from backend.db.models import Session as ActivitySession
+
+        catalog_session = db.scalar(
+            select(ActivitySession.id).join(Group).join(Site, Site.id == Group.site_id).where(
+                Site.name == "Parc de la Rivière", Group.label == "9-12 ans",
+                ActivitySession.number == 2))
+        cart.add_lines(db, fam.id, child_id=lea.id, session_ids=[catalog_session], **deps)
+        return int(catalog_session)
+
+    session_id = _db(settings, hold)
+    code, result, _ = _cli(settings, "family", "100001")
+    assert code == 0
+    assert result["family"]["client_number"] == "100001"
+    assert [c["first_name"] for c in result["family"]["children"]] == ["Léa", "Thomas"]
+    (line,) = result["cart"]["lines"]
+    assert line["status"] == "held" and line["child"] == "Léa"
+    assert "allergies" not in json.dumps(result)  # the help desk view carries no health data
+
+    # Raise a capacity; below what is taken is refused.
+    code, result, _ = _cli(settings, "capacity", str(session_id), "25")
+    assert code == 0 and result["capacity"] == 25 and result["taken"] == 1
+    code, _, err = _cli(settings, "capacity", str(session_id), "0")
+    assert code == 1 and err.startswith("invalid_request:")
+
+    # Julie pays; the help desk cancels the registration: refunded in full, she is told.
+    def pay(db: Any) -> int:
+        fam = db.scalar(select(Family).where(Family.client_number == "100001"))
+        order = checkout.checkout(db, fam.id, installments=1, accept_terms=True,
+                                  card_on_file_consent=False, idempotency_key=None, **deps)
+        return int(order["order_id"])
+
+    order_id = _db(settings, pay)
+    gateway_session = _db(settings, lambda db: db.get(Order, order_id).gateway_session_id)
+    event = gateway.pay_hosted(session_id=gateway_session, card_number="4242424242424242",
+                               amount_cents=9500, save_card=False).event
+    from backend.services import payments
+
+    _db(settings, lambda db: payments.on_checkout_completed(
+        db, event_id=event["id"], gateway_session_id=gateway_session,
+        charge_id=event["data"]["charge_id"], card_token=None, card_last4="4242",
+        amount_cents=9500, **deps))
+    code, result, _ = _cli(settings, "cancel", str(line["id"]))
+    assert code == 0 and result["status"] == "cancelled" and result["refunded_cents"] == 9500
+    assert _db(settings, lambda db: db.get(Line, line["id"]).status) == LineStatus.CANCELLED
+    code, result, _ = _cli(settings, "family", "100001")
+    assert result["orders"][-1]["status"] == "refunded"
+
+    # Season switch and jobs.
+    code, result, _ = _cli(settings, "season", "1", "normal")
+    assert code == 0 and result["payment_mode"] == "normal"
+    code, result, _ = _cli(settings, "jobs")
+    assert code == 0 and result["outbox_sent"] >= 1 and "expiries" in result
+
+
+def test_module_entry_point(tmp_path: Path) -> None:
+    settings = _city(tmp_path)
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "DEMO_MODE": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.staff_cli", "--now", NOW, "family", "100002"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["family"]["payer_name"] == "Marc Gagnon"
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.staff_cli", "--help"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 0 and "approve" in done.stdout and "jobs" in done.stdout
