@@ -23,6 +23,7 @@ from sanic_ext import Extend
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sqlalchemy import text
 
+from backend import wiring
 from backend.adapters.clock import Clock, SystemClock
 from backend.adapters.demo_clock import OffsetClock
 from backend.adapters.email import email_sender_from_settings
@@ -68,20 +69,8 @@ def create_app(
         clock = OffsetClock.demo() if settings.demo_mode else SystemClock()
     engine = make_engine(settings.database_url)
     if gateway is None:
-        gateway = LocalGateway(
-            secret=settings.link_secret,
-            webhook_secret=settings.gateway_webhook_secret,
-            webhook_url=f"{settings.public_base_url}/api/gateway/webhook",
-            clock=clock,
-        )
-    outbox.configure(
-        outbox.Branding(
-            city_name=settings.city_name,
-            city_phone=settings.city_phone,
-            city_hours=settings.city_hours,
-            otp_minutes=settings.otp_minutes,
-        )
-    )
+        gateway = wiring.local_gateway(settings, clock)
+    wiring.configure_branding(settings)
 
     # sanic-ext keeps the OpenAPI document in a process-wide singleton filled at server start;
     # start each app from an empty one, or an app without demo mode would list the demo routes

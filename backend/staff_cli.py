@@ -26,9 +26,9 @@ from typing import Any, TextIO, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend import wiring
 from backend.adapters.clock import Clock, ManualClock, SystemClock, from_local
 from backend.adapters.demo_clock import OffsetClock
-from backend.adapters.local_gateway import LocalGateway
 from backend.api.common import jsonable
 from backend.db.engine import make_engine, make_session_factory, run_transaction
 from backend.db.models import Family, Order
@@ -48,20 +48,8 @@ class Context:
         self.engine = make_engine(settings.database_url)
         self.factory: sessionmaker[Session] = make_session_factory(self.engine)
         # The same gateway the backend builds from these settings (signed, stateless values).
-        self.gateway = LocalGateway(
-            secret=settings.link_secret,
-            webhook_secret=settings.gateway_webhook_secret,
-            webhook_url=f"{settings.public_base_url}/api/gateway/webhook",
-            clock=clock,
-        )
-        outbox.configure(
-            outbox.Branding(
-                city_name=settings.city_name,
-                city_phone=settings.city_phone,
-                city_hours=settings.city_hours,
-                otp_minutes=settings.otp_minutes,
-            )
-        )
+        self.gateway = wiring.local_gateway(settings, clock)
+        wiring.configure_branding(settings)
 
     @property
     def deps(self) -> dict[str, Any]:
@@ -80,9 +68,7 @@ def _family_file(db: Session, client_number: str, ctx: Context) -> dict[str, Any
     family = db.scalar(select(Family).where(Family.client_number == client_number))
     if family is None:
         raise RegistrationError("not_found")
-    orders = db.scalars(
-        select(Order).where(Order.family_id == family.id).order_by(Order.id)
-    ).all()
+    orders = db.scalars(select(Order).where(Order.family_id == family.id).order_by(Order.id)).all()
     return {
         "family": family_dict(db, family),
         "cart": cart.cart_view(db, family.id, clock=ctx.clock, settings=ctx.settings),
@@ -169,9 +155,7 @@ def main(
             result = ctx.run(lambda db: staff.cancel_line(db, args.line_id, **ctx.deps))
         elif args.command == "season":
             result = ctx.run(
-                lambda db: staff.set_payment_mode(
-                    db, args.season_id, args.payment_mode, **ctx.deps
-                )
+                lambda db: staff.set_payment_mode(db, args.season_id, args.payment_mode, **ctx.deps)
             )
         else:
             result = _jobs(ctx)

@@ -206,6 +206,19 @@ def _installment_count(value: object) -> int:
     return 1
 
 
+def _second_installment(value: object) -> dict[str, str] | None:
+    """Amount and date of the second installment, as the parent will see them charged."""
+    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) < 2:
+        return None
+    second = value[1]
+    if not isinstance(second, Mapping):
+        return None
+    return {
+        "rest": format_money(int(second["amount_cents"])),
+        "due_on": format_day_month(_as_date(second["due_on"])),
+    }
+
+
 def _greeting() -> str:
     return _("Bonjour,")
 
@@ -260,11 +273,13 @@ def _render_payment_link(p: Mapping[str, Any], channel: Channel) -> Rendered:
         "now": format_money(_cents(p, "due_now_cents")),
         "url": p["url"],
     }
-    plan = (
-        _("Paiement en 2 versements : %(now)s maintenant, le reste dans un mois.") % values
-        if count == 2
-        else _("Montant à payer : %(now)s.") % values
-    )
+    plan = _("Montant à payer : %(now)s.") % values
+    second = _second_installment(p.get("installments"))
+    if count == 2 and second is not None:
+        plan = _("Paiement en 2 versements : %(now)s maintenant, %(rest)s le %(due_on)s.") % {
+            **values,
+            **second,
+        }
     if channel is Channel.SMS:
         return _sms(
             _("%(city)s : commande %(order)s, total %(total)s.")

@@ -45,6 +45,12 @@ class Backend:
             self._loop = loop
         return self._session
 
+    async def aclose(self) -> None:
+        """Close the pooled connections (the action server calls this when it stops)."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
     async def request(
         self,
         method: str,

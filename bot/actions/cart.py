@@ -17,7 +17,14 @@ from . import parsing
 from .backend_client import BackendError, backend
 from .common import backend_trouble, latest_text
 from .context import Context, load
-from .formatting import fragment, join_words, long_date, money, short_date
+from .formatting import (
+    calendar_date,
+    fragment,
+    join_words,
+    local_datetime,
+    money,
+    short_date,
+)
 from .registration import State, clear_registration
 
 log = logging.getLogger(__name__)
@@ -192,8 +199,6 @@ def explain_error(dispatcher: CollectingDispatcher, err: BackendError) -> None:
     if err.code in ERROR_RESPONSES:
         dispatcher.utter_message(response=ERROR_RESPONSES[err.code])
     elif err.code == "registration_not_open":
-        from .formatting import local_datetime
-
         opens = err.data.get("opens_at")
         dispatcher.utter_message(
             response="utter_not_open", opens_at=local_datetime(opens) if opens else ""
@@ -206,7 +211,7 @@ def explain_error(dispatcher: CollectingDispatcher, err: BackendError) -> None:
             min_age=err.data.get("min_age", ""),
             max_age=err.data.get("max_age", ""),
             program=err.data.get("program", ""),
-            reference_date=long_date(err.data["reference_date"])
+            reference_date=calendar_date(err.data["reference_date"])
             if err.data.get("reference_date")
             else "",
         )
@@ -548,7 +553,7 @@ class ActionCorrect(Action):
                 response="utter_not_eligible",
                 child=ctx.child(new_child)["first_name"],
                 age=ctx.age(new_child),
-                reference_date=long_date(ctx.reference_date()),
+                reference_date=calendar_date(ctx.reference_date()),
                 program=program["name"],
                 min_age=low,
                 max_age=high,

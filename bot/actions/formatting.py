@@ -29,6 +29,11 @@ def long_date(value: date | str) -> str:
     return format_date(_as_date(value), "EEEE d MMMM y", locale=LOCALE)
 
 
+def calendar_date(value: date | str) -> str:
+    """→ "30 septembre 2027" (a date named for itself, not as a day of the week)."""
+    return format_date(_as_date(value), "d MMMM y", locale=LOCALE)
+
+
 def short_date(value: date | str) -> str:
     """→ "28 juin"."""
     return format_date(_as_date(value), "d MMMM", locale=LOCALE)

@@ -36,7 +36,14 @@ from .common import (
     yes_no_buttons,
 )
 from .context import Context, load
-from .formatting import fragment, join_words, long_date, money, short_date
+from .formatting import (
+    calendar_date,
+    fragment,
+    join_words,
+    local_datetime,
+    money,
+    short_date,
+)
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +259,7 @@ def check_eligible(
                     {
                         "child": ctx.child(child_id)["first_name"],
                         "age": ctx.age(child_id),
-                        "reference_date": long_date(ctx.reference_date())
+                        "reference_date": calendar_date(ctx.reference_date())
                         if ctx.reference_date()
                         else "",
                         "program": ctx.program(program_id)["name"],
@@ -692,8 +699,6 @@ class ActionAfterIdentification(Action):
             return [SlotSet("can_register", False)]
         if season.get("open_for_family") is False:
             opens = season.get("opens_for_family_at") or ""
-            from .formatting import local_datetime
-
             dispatcher.utter_message(
                 response="utter_not_open", opens_at=local_datetime(opens) if opens else ""
             )

@@ -108,6 +108,4 @@ async def _close_http_session() -> AsyncIterator[None]:
     yield
     from bot.actions.backend_client import backend
 
-    if backend._session is not None and not backend._session.closed:
-        await backend._session.close()
-    backend._session = None
+    await backend.aclose()

@@ -170,7 +170,7 @@ async def test_ineligible_child_explained_and_two_installments_refused_for_swimm
     explained = replies[1].text
     # Emma (born 10 September 2016) is 11 on 30 September 2027; soccer is for 6 to 9
     assert explained.startswith(
-        "Emma aura 11 ans au jeudi 30 septembre 2027 : Soccer récréatif est pour les 6 à 9 ans"
+        "Emma aura 11 ans le 30 septembre 2027 : Soccer récréatif est pour les 6 à 9 ans"
     )
     offered = [b["title"] for b in replies[2].buttons]
     assert "Soccer récréatif" not in offered and offered, replies[2]

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from tests.e2e.backend_state import family_lines, latest_order
 from tests.e2e.conversation import http_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,23 +161,6 @@ class ChatPage:
         return "\n".join(self.transcript)
 
 
-def lines_of(db: Engine, client: str) -> list[dict[str, Any]]:
-    query = text(
-        """
-        SELECT p.first_name AS child, s.number AS week, l.status, l.order_id, g.label AS grp,
-               si.name AS site,
-               (SELECT count(*) FROM line_option lo WHERE lo.line_id = l.id) AS options
-        FROM line l JOIN person p ON p.id = l.person_id JOIN family f ON f.id = p.family_id
-        JOIN session s ON s.id = l.session_id JOIN activity_group g ON g.id = s.group_id
-        LEFT JOIN site si ON si.id = g.site_id
-        WHERE f.client_number = :client AND l.status NOT IN ('released', 'cancelled')
-        ORDER BY s.number
-        """
-    )
-    with db.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query, {"client": client})]
-
-
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     """A fresh browser context for one test."""
@@ -264,25 +248,23 @@ def _register_lea(web: Stack, db: Engine, context: Any, page: Any) -> None:
 
     # The backend holds what was agreed: Léa (9-12 ans at 30 September 2027), Parc de la
     # Rivière, weeks 2 and 3 with service de garde, one order of 2 × (95 $ + 40 $) in one payment.
-    lines = lines_of(db, "100001")
+    lines = family_lines(db, "100001")
     assert [(line["child"], line["week"]) for line in lines] == [("Léa", 2), ("Léa", 3)], \
         transcript
     assert {(line["site"], line["grp"], line["status"], line["options"]) for line in lines} == {
         ("Parc de la Rivière", "9-12 ans", "held", 1)}
+    order = latest_order(db, "100001")
     with db.connect() as conn:
-        order = conn.execute(text(
-            "SELECT o.id, o.total_cents, o.installment_count, o.pay_token FROM orders o "
-            "JOIN family f ON f.id = o.family_id WHERE f.client_number = '100001'")).one()
         sent = conn.execute(text(
             "SELECT channel FROM notification WHERE kind = 'payment_link' AND family_id = "
             "(SELECT id FROM family WHERE client_number = '100001')")).scalars().all()
-    assert (order.total_cents, order.installment_count) == (2 * (9500 + 4000), 1)
-    assert {line["order_id"] for line in lines} == {order.id}
+    assert (order["total_cents"], order["installment_count"]) == (2 * (9500 + 4000), 1)
+    assert {line["order_id"] for line in lines} == {order["id"]}
     assert set(sent) >= {"sms", "email"}  # "je vous ai aussi envoyé ce lien…"
 
     # The payment link is a real link to the hosted checkout page.
     link = page.locator("a.pay-link").last
-    expect(link).to_have_attribute("href", re.compile(rf"/p/{re.escape(order.pay_token)}$"))
+    expect(link).to_have_attribute("href", re.compile(rf"/p/{re.escape(order['pay_token'])}$"))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser-e2e-registration.png"))
     with context.expect_page() as opened:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from tests.e2e.backend_state import family_lines, latest_order
 from tests.e2e.conversation import Parent, converse
 
 pytestmark = pytest.mark.e2e
@@ -36,26 +37,6 @@ def identification_rules(parent: Parent, client: str, phone: str) -> list[tuple[
     ]
 
 
-def family_lines(db: Engine, client: str) -> list[dict[str, Any]]:
-    query = text(
-        """
-        SELECT l.id, p.first_name AS child, s.id AS session_id, s.number AS week, l.status,
-               g.label AS grp, si.name AS site, l.order_id, l.waitlisted_at,
-               (SELECT count(*) FROM line_option lo WHERE lo.line_id = l.id) AS options
-        FROM line l
-        JOIN person p ON p.id = l.person_id
-        JOIN family f ON f.id = p.family_id
-        JOIN session s ON s.id = l.session_id
-        JOIN activity_group g ON g.id = s.group_id
-        LEFT JOIN site si ON si.id = g.site_id
-        WHERE f.client_number = :client AND l.status NOT IN ('released', 'cancelled')
-        ORDER BY l.id
-        """
-    )
-    with db.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query, {"client": client})]
-
-
 def waitlist_position(db: Engine, line_id: int, session_id: int) -> int:
     query = text(
         "SELECT id FROM line WHERE session_id = :s AND status = 'waitlisted' "
@@ -64,26 +45,6 @@ def waitlist_position(db: Engine, line_id: int, session_id: int) -> int:
     with db.connect() as conn:
         ids = [row[0] for row in conn.execute(query, {"s": session_id})]
     return ids.index(line_id) + 1
-
-
-def order_for(db: Engine, client: str) -> dict[str, Any]:
-    query = text(
-        "SELECT o.id, o.status, o.total_cents, o.installment_count, o.pay_token FROM orders o "
-        "JOIN family f ON f.id = o.family_id WHERE f.client_number = :client "
-        "ORDER BY o.id DESC LIMIT 1"
-    )
-    with db.connect() as conn:
-        row = conn.execute(query, {"client": client}).one()
-        order = dict(row._mapping)
-        order["installments"] = [
-            dict(r._mapping)
-            for r in conn.execute(
-                text("SELECT seq, due_on, amount_cents, status FROM installment "
-                     "WHERE order_id = :o ORDER BY seq"),
-                {"o": order["id"]},
-            )
-        ]
-    return order
 
 
 def outbox_kinds(parent: Parent, recipient_fragment: str) -> list[str]:
@@ -119,7 +80,7 @@ def test_julie_registers_lea_weeks_2_to_4_with_garde_in_one_payment(
     assert {line["site"] for line in lines} == {"Parc de la Rivière"}
     assert {line["grp"] for line in lines} == {"9-12 ans"}  # Léa is 9 on 30 September 2027
     assert all(line["status"] == "held" and line["options"] == 1 for line in lines)
-    order = order_for(database, "100001")
+    order = latest_order(database, "100001")
     assert order["installment_count"] == 1
     assert order["total_cents"] == 3 * (9500 + 4000)
     assert {line["order_id"] for line in lines} == {order["id"]}
@@ -185,7 +146,7 @@ def test_karim_non_resident_pays_in_two_installments(parent: Parent, database: E
         done=has_link,
         limit=12,
     )
-    order = order_for(database, "100004")
+    order = latest_order(database, "100004")
     assert order["installment_count"] == 2, parent.dump()
     assert order["total_cents"] == 2 * 14000  # non-resident price
     first, second = order["installments"]
@@ -201,10 +162,10 @@ def test_karim_non_resident_pays_in_two_installments(parent: Parent, database: E
         assert r.status == 200
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:  # the gateway's webhook arrives asynchronously
-        if order_for(database, "100004")["installments"][0]["status"] == "paid":
+        if latest_order(database, "100004")["installments"][0]["status"] == "paid":
             break
         time.sleep(0.5)
-    paid = order_for(database, "100004")
+    paid = latest_order(database, "100004")
     assert [i["status"] for i in paid["installments"]] == ["paid", "scheduled"]
     assert paid["status"] == "partially_paid"
 

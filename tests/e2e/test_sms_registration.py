@@ -34,6 +34,7 @@ from sqlalchemy import Engine, create_engine, text
 from twilio.request_validator import RequestValidator
 
 from bot.channels import sms_render
+from tests.e2e.backend_state import family_lines, latest_order
 from tests.e2e.conversation import Parent, converse, http_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -235,33 +236,6 @@ def assert_good_texts(bodies: list[str], transcript: str) -> None:
 # --------------------------------------------------------------------------- the backend's state
 
 
-def lines_of(db: Engine, client: str) -> list[dict[str, Any]]:
-    query = text(
-        """
-        SELECT p.first_name AS child, s.number AS week, l.status, l.order_id, g.label AS grp,
-               si.name AS site,
-               (SELECT count(*) FROM line_option lo WHERE lo.line_id = l.id) AS options
-        FROM line l JOIN person p ON p.id = l.person_id JOIN family f ON f.id = p.family_id
-        JOIN session s ON s.id = l.session_id JOIN activity_group g ON g.id = s.group_id
-        LEFT JOIN site si ON si.id = g.site_id
-        WHERE f.client_number = :client AND l.status NOT IN ('released', 'cancelled')
-        ORDER BY s.number
-        """
-    )
-    with db.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query, {"client": client})]
-
-
-def latest_order(db: Engine, client: str) -> dict[str, Any]:
-    query = text(
-        "SELECT o.id, o.status, o.total_cents, o.installment_count, o.pay_token FROM orders o "
-        "JOIN family f ON f.id = o.family_id WHERE f.client_number = :client "
-        "ORDER BY o.id DESC LIMIT 1"
-    )
-    with db.connect() as conn:
-        return dict(conn.execute(query, {"client": client}).one()._mapping)
-
-
 def notifications(db: Engine, kind: str, recipient: str) -> list[dict[str, Any]]:
     query = text("SELECT channel, status, body, provider_id FROM notification "
                  "WHERE kind = :kind AND recipient = :recipient ORDER BY id")
@@ -313,7 +287,7 @@ def test_julie_texts_from_her_number_on_file_and_registers_lea_answering_with_nu
 
     # The backend: Léa holds weeks 6 and 7 at Parc des Érables (9-12 ans at 30 September 2027),
     # without options, in one order of 2 × 95,00 $ in one payment.
-    lines = lines_of(sms.db, "100001")
+    lines = family_lines(sms.db, "100001")
     assert [(line["child"], line["week"]) for line in lines] == [("Léa", 6), ("Léa", 7)], transcript
     assert {(line["site"], line["grp"], line["status"], line["options"]) for line in lines} == {
         ("Parc des Érables", "9-12 ans", "held", 0)}
@@ -368,7 +342,7 @@ def test_marc_texts_from_an_unknown_number_and_identifies_with_the_code(sms: Sms
     assert not any(code in body for body in sms.twilio.to(phone)), transcript
     assert "Marc Gagnon" in transcript
 
-    lines = lines_of(sms.db, "100002")
+    lines = family_lines(sms.db, "100002")
     assert [(line["child"], line["week"]) for line in lines] == [("Emma", 3), ("Emma", 4)], \
         transcript
     assert {(line["site"], line["grp"], line["status"], line["options"]) for line in lines} == {

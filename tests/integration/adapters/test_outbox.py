@@ -58,7 +58,10 @@ SAMPLES: dict[str, dict[str, object]] = {
         "url": "http://localhost:8000/p/Ab3xY7",
         "total_cents": 40500,
         "due_now_cents": 20250,
-        "installments": 2,
+        "installments": [
+            {"seq": 1, "due_on": "2027-04-20", "amount_cents": 20250, "status": "due"},
+            {"seq": 2, "due_on": "2027-05-20", "amount_cents": 20250, "status": "scheduled"},
+        ],
     },
     "waitlist_offer": {
         "child": "Thomas",
@@ -137,6 +140,7 @@ def test_every_kind_renders_for_both_channels(kind: str) -> None:
 def test_sms_texts_are_french_with_figures() -> None:
     sms = outbox.render("payment_link", SAMPLES["payment_link"], Channel.SMS).body
     assert "405,00 $" in sms and "202,50 $" in sms
+    assert "202,50 $ le 20 mai" in sms  # the second installment's date, not "dans un mois"
     mail = outbox.render("confirmation", SAMPLES["confirmation"], Channel.EMAIL).body
     assert "Léa" in mail and "Parc de la Rivière" in mail and "135,00\u00a0$" in mail
     assert "fiche santé" in mail
