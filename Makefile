@@ -97,5 +97,8 @@ nlu-report: model
 	  --out results/nlu-cv
 	@echo "Report: results/nlu-cv/intent_report.json (docs/BOT.md keeps the figures)"
 
+# docs/BENCHMARKS.md keeps the figures and says how to read them.
 bench: env model
 	$(APP_PY) bench/turn_latency.py
+	$(APP_PY) bench/registration_night.py
+	$(APP_PY) bench/sql_counts.py
