@@ -77,7 +77,8 @@ def main() -> int:
     outcomes: list[Outcome] = []
 
     ruff = str(ROOT / ".venv" / "bin" / "ruff")
-    outcomes.append(run_command("ruff", [ruff, "check", "backend", "bot", "tests", "scripts", "bench"]))
+    linted = ["backend", "bot", "tests", "scripts", "bench"]
+    outcomes.append(run_command("ruff", [ruff, "check", *linted]))
     outcomes.append(run_command("mypy", [str(ROOT / ".venv/bin/mypy")]))
 
     ignore = [f"--ignore={p}" for p in BOT_ENV_TESTS]
