@@ -1,7 +1,7 @@
 """Registration night against the backend's HTTP API: SQLite and PostgreSQL side by side.
 
-N families, each already identified (a family token), ask at the same moment for a place in
-the same hot week (20 places) with `join_waitlist`, then for three other weeks. Reports latency
+N families, each already identified (a family token), send at the same moment one request for
+semaines 2 à 4 of the same group (20 places a week) with `join_waitlist`. Reports latency
 percentiles, requests per second and checks the outcome is exact (20 held, the rest waitlisted
 1..n). Both databases are measured in the same run, same machine, same client.
 
