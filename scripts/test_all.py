@@ -27,6 +27,7 @@ BOT_ENV_TESTS = [
     "tests/unit/channels/test_sms_render.py",
     "tests/integration/channels/sms",
     "tests/bot_actions",
+    "tests/integration/several_processes",
 ]
 
 
