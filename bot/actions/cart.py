@@ -19,11 +19,11 @@ from .common import backend_trouble, latest_text
 from .context import Context, load
 from .formatting import (
     calendar_date,
+    date_range,
     fragment,
     join_words,
     local_datetime,
     money,
-    short_date,
 )
 from .registration import State, clear_registration
 
@@ -45,12 +45,7 @@ def group_text(domain: DomainDict, site: str | None, label: str) -> str:
 
 
 def line_when(domain: DomainDict, line: dict[str, Any]) -> str:
-    dates = fragment(
-        domain,
-        "utter_fragment_dates",
-        start=short_date(line["starts_on"]),
-        end=short_date(line["ends_on"]),
-    )
+    dates = date_range(domain, line["starts_on"], line["ends_on"])
     if line.get("category") == "camp_de_jour" and line.get("week"):
         return fragment(domain, "utter_fragment_week", number=line["week"], dates=dates)
     return dates

@@ -68,6 +68,18 @@ def fragment(domain: Mapping[str, Any], name: str, **values: Any) -> str:
     return str(variants[0].get("text", "")).format(**values)
 
 
+def date_range(domain: Mapping[str, Any], starts_on: date | str, ends_on: date | str) -> str:
+    """→ "du 5 au 9 juillet", or "du 28 juin au 2 juillet" across two months."""
+    start, end = _as_date(starts_on), _as_date(ends_on)
+    same_month = (start.year, start.month) == (end.year, end.month)
+    return fragment(
+        domain,
+        "utter_fragment_dates",
+        start=str(start.day) if same_month else short_date(start),
+        end=short_date(end),
+    )
+
+
 def join_words(domain: Mapping[str, Any], items: Iterable[str]) -> str:
     """["2", "3", "4"] → "2, 3 et 4" (the "et" comes from the domain)."""
     items = [i for i in items if i]

@@ -38,11 +38,11 @@ from .common import (
 from .context import Context, load
 from .formatting import (
     calendar_date,
+    date_range,
     fragment,
     join_words,
     local_datetime,
     money,
-    short_date,
 )
 
 log = logging.getLogger(__name__)
@@ -540,12 +540,7 @@ class AskGroup(AskAction):
 
 
 def week_label(domain: DomainDict, week: parsing.Week) -> str:
-    dates = fragment(
-        domain,
-        "utter_fragment_dates",
-        start=short_date(week.starts_on),
-        end=short_date(week.ends_on),
-    )
+    dates = date_range(domain, week.starts_on, week.ends_on)
     return fragment(domain, "utter_fragment_week", number=week.number, dates=dates)
 
 
@@ -557,21 +552,16 @@ class AskWeeks(AskAction):
         group_id = next(iter((state.group or {}).values()), None)
         weeks = ctx.weeks_of_group(group_id) if group_id else ctx.weeks_of_program(state.program)
 
-        def date_range(w: Any) -> str:
-            return fragment(
-                domain,
-                "utter_fragment_dates",
-                start=short_date(w.starts_on),
-                end=short_date(w.ends_on),
-            )
+        def dates_of(w: Any) -> str:
+            return date_range(domain, w.starts_on, w.ends_on)
 
         all_summer = fragment(domain, "utter_fragment_all_summer")
         return (
             "utter_ask_reg_weeks",
             {
                 "count": len(weeks),
-                "first_dates": date_range(weeks[0]),
-                "last_dates": date_range(weeks[-1]),
+                "first_dates": dates_of(weeks[0]),
+                "last_dates": dates_of(weeks[-1]),
                 "weeks_list": "; ".join(week_label(domain, w) for w in weeks),
             },
             buttons([(all_summer, all_summer)]),
