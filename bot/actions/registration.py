@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -641,6 +641,11 @@ class ActionPrepareRegistration(Action):
     ) -> list[EventType]:
         from .identification import identify_from_metadata
 
+        if not str((tracker.latest_message or {}).get("text") or "").strip():
+            # A blank message (a stray tap on "Envoyer") asks for nothing: say so and wait,
+            # rather than starting an identification nobody asked for.
+            dispatcher.utter_message(response="utter_empty_message")
+            return [FollowupAction("action_listen")]
         events: list[EventType] = [SlotSet("awaiting", None), SlotSet("repair_level", 0.0)]
         text = latest_text(tracker)
         facts = " ".join(filter(None, [tracker.get_slot("pending_facts"), text]))[-1000:]

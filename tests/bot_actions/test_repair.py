@@ -50,3 +50,17 @@ async def test_registration_and_checkout_forms_repair_ladder(backend_url: str) -
     await chat.answer("1 versement")
     await climb(chat, "pay_accept")
     assert chat.slots["pay_accept"] is None  # nothing accepted by default
+
+
+async def test_a_blank_first_message_is_answered_without_starting_identification(
+    backend_url: str,
+) -> None:
+    chat = new_chat()
+    chat.say("   ", "inform", 0.4)
+    replies = await chat.run("action_prepare_registration")
+    assert responses(replies) == ["utter_empty_message"], chat.dump()
+    assert "vide" in replies[0].text and "par exemple" in replies[0].text
+    # the next step is to listen: no form starts, nothing is kept
+    last = chat.events[-1]
+    assert (last["event"], last["name"]) == ("followup", "action_listen")
+    assert chat.slots["identified"] is None and chat.slots["pending_facts"] is None
