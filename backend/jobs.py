@@ -1,4 +1,5 @@
-"""Periodic work: expiries and offers, then due installments, each in its own transaction."""
+"""Periodic work: expiries and offers, due installments, then what the backend forgets (codes,
+old identification records), each in its own transaction."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.adapters.clock import Clock
 from backend.adapters.gateway import PaymentGateway
 from backend.db.engine import run_transaction
-from backend.services import payments, waitlist
+from backend.services import payments, retention, waitlist
 from backend.settings import Settings
 
 
@@ -33,4 +34,7 @@ def run_due_jobs(
             db, clock=clock, settings=settings, gateway=gateway
         ),
     )
-    return {"expiries": expiries, "installments": charges}
+    forgotten = run_transaction(
+        session_factory, lambda db: retention.run(db, clock=clock, settings=settings)
+    )
+    return {"expiries": expiries, "installments": charges, "retention": forgotten}
