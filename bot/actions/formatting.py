@@ -69,7 +69,7 @@ def fragment(domain: Mapping[str, Any], name: str, **values: Any) -> str:
 
 
 def date_range(domain: Mapping[str, Any], starts_on: date | str, ends_on: date | str) -> str:
-    """→ "du 5 au 9 juillet", or "du 28 juin au 2 juillet" across two months."""
+    """→ "5 au 9 juillet", or "28 juin au 2 juillet" across two months (the style guide's form)."""
     start, end = _as_date(starts_on), _as_date(ends_on)
     same_month = (start.year, start.month) == (end.year, end.month)
     return fragment(
