@@ -237,6 +237,16 @@ class ActionResendCode(Action):
 class AskClientNumber(AskAction):
     slot = "id_client_number"
 
+    async def question(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        # A parent who opened with a request ("inscrire Léa au camp…") hears that it was kept
+        # before being asked for the file: say what happened, then what comes next.
+        noted = bool(tracker.get_slot("pending_facts"))
+        return (
+            ("utter_ask_id_client_number_noted" if noted else "utter_ask_id_client_number"),
+            {},
+            [],
+        )
+
 
 class AskPhone(AskAction):
     slot = "id_phone"

@@ -15,8 +15,9 @@ from harness import cart, http_json, latest_code, outbox, responses, texts
 async def test_code_from_the_outbox_identifies_julie_and_is_never_kept(backend_url: str) -> None:
     chat = new_chat()
     replies = await open_conversation(chat, "Bonjour, je veux inscrire un enfant")
-    assert responses(replies)[-1] == "utter_ask_id_client_number", chat.dump()
+    assert responses(replies)[-1] == "utter_ask_id_client_number_noted", chat.dump()
     assert "numéro de client" in replies[-1].text
+    assert "je garde votre demande" in replies[-1].text  # the request was heard, not dropped
 
     replies = await chat.answer("100001")
     assert responses(replies)[-1] == "utter_ask_id_phone", chat.dump()

@@ -49,7 +49,7 @@ async def test_facts_given_before_identification_then_one_payment(backend_url: s
         "allo! j'aimerais inscrire Léa au camp du parc de la Rivière pour les semaines 2 à 4 "
         "avec le service de garde",
     )
-    assert responses(replies)[-1] == "utter_ask_id_client_number", chat.dump()
+    assert responses(replies)[-1] == "utter_ask_id_client_number_noted", chat.dump()
     replies = await identify(chat, backend_url, "100001", "418-555-0101")
     # every fact of the first message was kept and resolved once the family was known:
     # the only question left is the T-shirt (Léa's size on file)
