@@ -34,7 +34,13 @@ def run_due_jobs(
             db, clock=clock, settings=settings, gateway=gateway
         ),
     )
-    forgotten = run_transaction(
-        session_factory, lambda db: retention.run(db, clock=clock, settings=settings)
-    )
+    forgotten = dict(retention.NOTHING_DONE)
+    if run_transaction(
+        session_factory,
+        lambda db: retention.anything_due(db, clock=clock, settings=settings),
+        write=False,
+    ):
+        forgotten = run_transaction(
+            session_factory, lambda db: retention.run(db, clock=clock, settings=settings)
+        )
     return {"expiries": expiries, "installments": charges, "retention": forgotten}

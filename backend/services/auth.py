@@ -103,6 +103,7 @@ class TokenCache:
         self._entries[_hash(token)] = (family_id, expires_at)
 
 
-def revoke_expired(db: Session, *, clock: Clock) -> int:
-    result = db.execute(delete(FamilySession).where(FamilySession.expires_at <= clock.now()))
+def revoke_expired(db: Session, *, before: datetime) -> int:
+    """Delete the family sessions that expired before `before` (the retention job's cutoff)."""
+    result = db.execute(delete(FamilySession).where(FamilySession.expires_at < before))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -198,14 +198,6 @@ def _line_text(line: Mapping[str, Any]) -> str:
     return text
 
 
-def _installment_count(value: object) -> int:
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return len(value)
-    return 1
-
-
 def _second_installment(value: object) -> dict[str, str] | None:
     """Amount and date of the second installment, as the parent will see them charged."""
     if not isinstance(value, Sequence) or isinstance(value, str) or len(value) < 2:
@@ -266,7 +258,6 @@ def _render_otp(p: Mapping[str, Any], channel: Channel) -> Rendered:
 
 
 def _render_payment_link(p: Mapping[str, Any], channel: Channel) -> Rendered:
-    count = _installment_count(p.get("installments"))
     values = {
         "order": p.get("order_id", ""),
         "total": format_money(_cents(p, "total_cents")),
@@ -275,7 +266,7 @@ def _render_payment_link(p: Mapping[str, Any], channel: Channel) -> Rendered:
     }
     plan = _("Montant à payer : %(now)s.") % values
     second = _second_installment(p.get("installments"))
-    if count == 2 and second is not None:
+    if second is not None:
         plan = _("Paiement en 2 versements : %(now)s maintenant, %(rest)s le %(due_on)s.") % {
             **values,
             **second,

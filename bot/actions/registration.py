@@ -552,16 +552,13 @@ class AskWeeks(AskAction):
         group_id = next(iter((state.group or {}).values()), None)
         weeks = ctx.weeks_of_group(group_id) if group_id else ctx.weeks_of_program(state.program)
 
-        def dates_of(w: Any) -> str:
-            return date_range(domain, w.starts_on, w.ends_on)
-
         all_summer = fragment(domain, "utter_fragment_all_summer")
         return (
             "utter_ask_reg_weeks",
             {
                 "count": len(weeks),
-                "first_dates": dates_of(weeks[0]),
-                "last_dates": dates_of(weeks[-1]),
+                "first_dates": date_range(domain, weeks[0].starts_on, weeks[0].ends_on),
+                "last_dates": date_range(domain, weeks[-1].starts_on, weeks[-1].ends_on),
                 "weeks_list": "; ".join(week_label(domain, w) for w in weeks),
             },
             buttons([(all_summer, all_summer)]),
