@@ -34,7 +34,7 @@ from backend.db.engine import make_engine, make_session_factory, run_transaction
 from backend.db.models import Family, Order
 from backend.domain.errors import RegistrationError
 from backend.i18n import error_message
-from backend.services import cart, common, outbox, staff
+from backend.services import cart, outbox, staff, views
 from backend.services.family import family_dict
 from backend.settings import Settings
 
@@ -72,7 +72,7 @@ def _family_file(db: Session, client_number: str, ctx: Context) -> dict[str, Any
     return {
         "family": family_dict(db, family),
         "cart": cart.cart_view(db, family.id, clock=ctx.clock, settings=ctx.settings),
-        "orders": [common.order_dict(db, order) for order in orders],
+        "orders": [views.order_dict(db, order) for order in orders],
     }
 
 

@@ -31,7 +31,7 @@ from backend.domain.eligibility import check_age
 from backend.domain.errors import RegistrationError
 from backend.domain.season import Window
 from backend.domain.states import ACTIVE, IN_CART, InstallmentStatus
-from backend.services import capacity, common, waitlist
+from backend.services import capacity, orders, queries, views, waitlist
 from backend.settings import Settings
 
 TSHIRT_SIZES = ("TP", "P", "M", "G", "TG")
@@ -48,7 +48,7 @@ def cart_lines(db: Session, family_id: int, *, for_view: bool = False) -> list[L
         .order_by(Line.id)
     )
     if for_view:
-        query = query.options(*common.LINE_VIEW_LOADS)
+        query = query.options(*views.LINE_VIEW_LOADS)
     return list(db.scalars(query).unique().all())
 
 
@@ -56,13 +56,13 @@ def cart_view(db: Session, family_id: int, *, clock: Clock, settings: Settings) 
     """`<Cart>`: the family's held, waitlisted and offered lines, totals, allowed installments.
     `total_cents` counts every line shown; `payable_cents` only held and offered ones (a
     waitlisted line is never billed)."""
-    common.get_family(db, family_id)
+    queries.get_family(db, family_id)
     lines = cart_lines(db, family_id, for_view=True)
     payable = [line for line in lines if line.status in PAYABLE]
-    t = terms_rule.terms(common.paid_lines(payable), local_date(clock))
+    t = terms_rule.terms(orders.paid_lines(payable), local_date(clock))
     return {
-        "lines": common.line_dicts(db, lines),
-        "total_cents": sum(common.line_price(line) for line in lines),
+        "lines": views.line_dicts(db, lines),
+        "total_cents": sum(views.line_price(line) for line in lines),
         "payable_cents": t.payable_cents,
         "installments": {"allowed": list(t.allowed), "refused_reason": t.refused_reason},
     }
@@ -78,8 +78,8 @@ def check_can_register(family: Family, season_window: Window, *, clock: Clock) -
         opens_at = season_window.opens_at(resident=family.resident)
         raise RegistrationError(
             "registration_not_open",
-            opens_at=common.iso(opens_at),
-            closes_at=common.iso(season_window.closes_at),
+            opens_at=views.iso(opens_at),
+            closes_at=views.iso(season_window.closes_at),
             closed=season_window.is_closed(now),
         )
 
@@ -106,7 +106,7 @@ def add_lines(
     (opens_at), not_eligible (age, min_age, max_age, reference_date), invalid_request (fields).
     Then each session is decided on its own: held | full | waitlisted (+ waitlist_position) |
     already_registered | option_full (+ option)."""
-    family = common.get_family(db, family_id)
+    family = queries.get_family(db, family_id)
     child = db.get(Person, child_id)
     if child is None or child.family_id != family.id or child.is_adult:
         raise RegistrationError("not_found")
@@ -144,7 +144,7 @@ def add_lines(
                 age=result.age,
                 min_age=result.min_age,
                 max_age=result.max_age,
-                reference_date=common.iso(result.reference_date),
+                reference_date=views.iso(result.reference_date),
                 session_id=s.id,
             )
     codes = list(dict.fromkeys(options))
@@ -159,7 +159,7 @@ def add_lines(
     if size is not None and size not in TSHIRT_SIZES:
         raise RegistrationError("invalid_request", fields={"tshirt_size": list(TSHIRT_SIZES)})
 
-    cart = common.family_cart(db, family, clock.now())
+    cart = queries.family_cart(db, family, clock.now())
     # Lock every pool this request may touch, in pool-id order, before anything else (no
     # deadlock with a request taking the same pools in another order). That includes sessions
     # of other groups whose expired lines still hold a place in a shared option pool (vélo):
@@ -197,7 +197,7 @@ def add_lines(
     )
     db.flush()  # the new lines, in one INSERT
     if cascaded:
-        positions = common.waitlist_positions(db, list(new_lines.values()))
+        positions = queries.waitlist_positions(db, list(new_lines.values()))
     else:  # the survey counted who waits ahead (one statement less under the locks)
         positions = {
             line.id: survey[sid].waiting_before + 1
@@ -358,7 +358,7 @@ def cancel_pending_order(db: Session, order_id: int | None) -> None:
     order = db.get(Order, order_id)
     if order is None or order.status != OrderStatus.AWAITING_PAYMENT:
         return
-    common.set_order_status(order, OrderStatus.CANCELLED)
+    orders.set_order_status(order, OrderStatus.CANCELLED)
     for inst in order.installments:
         if inst.status == InstallmentStatus.SCHEDULED:
             inst.status = InstallmentStatus.CANCELLED

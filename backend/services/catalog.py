@@ -13,7 +13,7 @@ from backend.db.models import Session as ActivitySession
 from backend.domain.eligibility import age_on, reference_date
 from backend.domain.errors import RegistrationError
 from backend.domain.season import Window
-from backend.services import capacity, common, waitlist
+from backend.services import capacity, queries, views, waitlist
 
 
 def _season_dict(season: Season) -> dict[str, Any]:
@@ -21,10 +21,10 @@ def _season_dict(season: Season) -> dict[str, Any]:
         "id": season.id,
         "name": season.name,
         "year": season.year,
-        "reference_date": common.iso(reference_date(season.year)),
-        "residents_open_at": common.iso(season.residents_open_at),
-        "nonresidents_open_at": common.iso(season.nonresidents_open_at),
-        "closes_at": common.iso(season.closes_at),
+        "reference_date": views.iso(reference_date(season.year)),
+        "residents_open_at": views.iso(season.residents_open_at),
+        "nonresidents_open_at": views.iso(season.nonresidents_open_at),
+        "closes_at": views.iso(season.closes_at),
         "payment_mode": season.payment_mode.value,
     }
 
@@ -32,13 +32,13 @@ def _season_dict(season: Season) -> dict[str, Any]:
 def season_view(db: Session, *, clock: Clock, family_id: int | None = None) -> dict[str, Any]:
     """The current season. With `family_id`, adds `open_for_family` and `opens_for_family_at`
     (residents and non-residents open at different instants). Raises not_found if no season."""
-    season = common.current_season(db)
+    season = queries.current_season(db)
     view = _season_dict(season)
     if family_id is not None:
-        family = common.get_family(db, family_id)
+        family = queries.get_family(db, family_id)
         window = Window(season.residents_open_at, season.nonresidents_open_at, season.closes_at)
         view["open_for_family"] = window.is_open(clock.now(), resident=family.resident)
-        view["opens_for_family_at"] = common.iso(window.opens_at(resident=family.resident))
+        view["opens_for_family_at"] = views.iso(window.opens_at(resident=family.resident))
     return view
 
 
@@ -48,7 +48,7 @@ def catalog_view(
     """The whole catalog with live availability. With `child_id` (needs `family_id`; a child of
     another family is not_found), only the groups the child's age at 30 September allows, plus
     `"child": {"id", "first_name", "age_at_reference"}`."""
-    season = common.current_season(db)
+    season = queries.current_season(db)
     child_age: int | None = None
     result: dict[str, Any] = {"season": season_view(db, clock=clock, family_id=family_id)}
     if child_id is not None:
@@ -117,8 +117,8 @@ def catalog_view(
                         {
                             "id": s.id,
                             "number": s.number,
-                            "starts_on": common.iso(s.starts_on),
-                            "ends_on": common.iso(s.ends_on),
+                            "starts_on": views.iso(s.starts_on),
+                            "ends_on": views.iso(s.ends_on),
                             "meets": s.meets,
                             "capacity": pools[s.pool_id][0],
                             "available": free(s.pool_id, int(waiting.get(s.id, 0))),

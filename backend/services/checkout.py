@@ -7,6 +7,7 @@ between one and two installments gets a fresh link; the old one stops working).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,29 +19,29 @@ from backend.db.models import InstallmentStatus, LineStatus, Order, OrderStatus,
 from backend.domain import holds
 from backend.domain import installments as terms_rule
 from backend.domain.errors import RegistrationError
-from backend.services import capacity, common, waitlist
+from backend.services import capacity, messages, orders, queries, views, waitlist
 from backend.services.cart import PAYABLE, cancel_pending_order, cart_lines
 from backend.settings import Settings
 
 
 def terms_view(db: Session, family_id: int, *, clock: Clock, settings: Settings) -> dict[str, Any]:
     """Payable total, allowed installment counts (with the refusal reason) and both plans."""
-    common.get_family(db, family_id)
+    queries.get_family(db, family_id)
     lines = cart_lines(db, family_id, for_view=True)
     payable = [line for line in lines if line.status in PAYABLE]
-    t = terms_rule.terms(common.paid_lines(payable), local_date(clock))
+    t = terms_rule.terms(orders.paid_lines(payable), local_date(clock))
     return {
         "payable_cents": t.payable_cents,
         "allowed": list(t.allowed),
         "refused_reason": t.refused_reason,
         "plans": {
             str(count): [
-                {"seq": d.seq, "due_on": common.iso(d.due_on), "amount_cents": d.amount_cents}
+                {"seq": d.seq, "due_on": views.iso(d.due_on), "amount_cents": d.amount_cents}
                 for d in plan
             ]
             for count, plan in t.plans.items()
         },
-        "payment_mode": common.current_season(db).payment_mode.value,
+        "payment_mode": queries.current_season(db).payment_mode.value,
     }
 
 
@@ -60,7 +61,7 @@ def checkout(
 
     Raises terms_not_accepted, installments_not_allowed (reason), cart_empty, waitlist_only.
     The same idempotency_key returns the same order. Deferred season: status "deferred"."""
-    family = common.get_family(db, family_id)
+    family = queries.get_family(db, family_id)
     if idempotency_key:
         previous = db.scalar(select(Order).where(Order.idempotency_key == idempotency_key))
         if previous is not None:
@@ -82,7 +83,7 @@ def checkout(
         raise RegistrationError("waitlist_only")
     if not accept_terms:
         raise RegistrationError("terms_not_accepted")
-    t = terms_rule.terms(common.paid_lines(payable), local_date(clock))
+    t = terms_rule.terms(orders.paid_lines(payable), local_date(clock))
     if installments not in (1, 2):
         raise RegistrationError("invalid_request", fields={"installments": [1, 2]})
     if installments not in t.allowed:
@@ -93,8 +94,8 @@ def checkout(
     now = clock.now()
     season = payable[0].session.group.program.season
     deferred = season.payment_mode == PaymentMode.DEFERRED
-    link_expires = common.later(now, minutes=settings.pay_link_minutes)
-    order = common.create_order(
+    link_expires = now + timedelta(minutes=settings.pay_link_minutes)
+    order = orders.create_order(
         db,
         family,
         payable,
@@ -112,7 +113,7 @@ def checkout(
             capacity.move(
                 db, line, PAYABLE, LineStatus.CONFIRMED, hold_expires_at=None, offer_expires_at=None
             )
-        common.notify(
+        messages.notify(
             db,
             clock=clock,
             family=family,
@@ -120,7 +121,7 @@ def checkout(
             params={
                 "order_id": order.id,
                 "total_cents": order.total_cents,
-                "lines": [common.message_line(db, line) for line in payable],
+                "lines": [messages.message_line(db, line) for line in payable],
             },
         )
     else:
@@ -130,7 +131,7 @@ def checkout(
             else:
                 line.offer_expires_at = holds.extended(line.offer_expires_at, link_expires)
         first = order.installments[0]
-        common.notify(
+        messages.notify(
             db,
             clock=clock,
             family=family,
@@ -139,9 +140,9 @@ def checkout(
                 "order_id": order.id,
                 "total_cents": order.total_cents,
                 "due_now_cents": first.amount_cents,
-                "url": common.payment_url(settings, order),
-                "expires_at": common.iso(link_expires),
-                "installments": common.installment_dicts(order),
+                "url": views.payment_url(settings, order),
+                "expires_at": views.iso(link_expires),
+                "installments": views.installment_dicts(order),
             },
         )
     db.flush()
@@ -149,7 +150,7 @@ def checkout(
 
 
 def _checkout_result(db: Session, order: Order, settings: Settings) -> dict[str, Any]:
-    view = common.order_dict(db, order, settings)
+    view = views.order_dict(db, order, settings)
     return {
         "order_id": order.id,
         "status": order.status.value,
@@ -157,7 +158,7 @@ def _checkout_result(db: Session, order: Order, settings: Settings) -> dict[str,
         "installments": view["installments"],
         "payment_url": view["payment_url"],
         "pay_link_expires_at": (
-            None if order.status == OrderStatus.DEFERRED else common.iso(order.pay_link_expires_at)
+            None if order.status == OrderStatus.DEFERRED else views.iso(order.pay_link_expires_at)
         ),
         "lines": view["lines"],
     }
@@ -168,7 +169,7 @@ def order_view(db: Session, family_id: int, order_id: int) -> dict[str, Any]:
     order = db.get(Order, order_id)
     if order is None or order.family_id != family_id:
         raise RegistrationError("not_found")
-    return common.order_dict(db, order)
+    return views.order_dict(db, order)
 
 
 def payment_page_view(db: Session, pay_token: str, *, clock: Clock) -> dict[str, Any]:
@@ -192,7 +193,7 @@ def payment_page_view(db: Session, pay_token: str, *, clock: Clock) -> dict[str,
         raise RegistrationError("not_found")
     if order.pay_link_expires_at <= clock.now():
         raise RegistrationError("payment_link_expired")
-    view = common.order_dict(db, order)
+    view = views.order_dict(db, order)
     return {
         "order_id": order.id,
         "family_id": order.family_id,
@@ -201,7 +202,7 @@ def payment_page_view(db: Session, pay_token: str, *, clock: Clock) -> dict[str,
         "installment_seq": due.seq,
         "gateway_session_id": order.gateway_session_id,
         "save_card": order.card_on_file_consent and order.installment_count > 1,
-        "expires_at": common.iso(order.pay_link_expires_at),
+        "expires_at": views.iso(order.pay_link_expires_at),
         "total_cents": order.total_cents,
         "installments": view["installments"],
         "lines": view["lines"],

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from backend.db.models import Family
 from backend.domain.eligibility import age_on, reference_date
 from backend.domain.errors import RegistrationError
-from backend.services import common
+from backend.services import queries, views
 
 
 def mask_phone(phone: str) -> str:
@@ -35,7 +35,7 @@ def family_view(db: Session, family_id: int) -> dict[str, Any]:
 
 def family_dict(db: Session, family: Family) -> dict[str, Any]:
     try:
-        ref = reference_date(common.current_season(db).year)
+        ref = reference_date(queries.current_season(db).year)
     except RegistrationError:
         ref = None
     payer = next((p for p in family.members if p.is_payer), None) or next(
@@ -54,7 +54,7 @@ def family_dict(db: Session, family: Family) -> dict[str, Any]:
                 "id": p.id,
                 "first_name": p.first_name,
                 "last_name": p.last_name,
-                "birth_date": common.iso(p.birth_date),
+                "birth_date": views.iso(p.birth_date),
                 "age_at_reference": age_on(p.birth_date, ref) if ref else None,
                 "tshirt_size": p.tshirt_size,
                 "has_health_record": p.health is not None,

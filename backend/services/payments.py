@@ -9,6 +9,7 @@ places can be retaken, and is refunded otherwise (all or nothing per order).
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from backend.db.models import (
     OrderStatus,
 )
 from backend.domain.states import check_installment_transition, order_status_after_payment
-from backend.services import capacity, common, refunds
+from backend.services import capacity, messages, orders, queries, refunds, views
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def on_checkout_completed(
     if inst is None:
         return {"outcome": "unknown_session", "order_id": None, "status": None}
     order = inst.order
-    family = common.get_family(db, order.family_id)
+    family = queries.get_family(db, order.family_id)
     if inst.status == InstallmentStatus.PAID:
         if charge_id != inst.charge_id and amount_cents > 0:
             # A second, distinct payment for what was already paid (two tabs, say): not kept.
@@ -101,7 +102,7 @@ def on_checkout_completed(
             _refund_unmatched(
                 db, order, inst, charge_id, amount_cents, "amount_mismatch", clock, gateway
             )
-        common.notify(
+        messages.notify(
             db,
             clock=clock,
             family=family,
@@ -110,7 +111,7 @@ def on_checkout_completed(
                 "order_id": order.id,
                 "amount_cents": amount_cents,
                 "due_cents": inst.amount_cents,
-                "url": common.payment_url(settings, order),
+                "url": views.payment_url(settings, order),
             },
         )
         db.flush()
@@ -172,8 +173,8 @@ def on_checkout_completed(
             gateway=gateway,
         )
         _set_installment(inst, InstallmentStatus.REFUNDED)
-        common.set_order_status(order, OrderStatus.REFUNDED)
-        common.notify(
+        orders.set_order_status(order, OrderStatus.REFUNDED)
+        messages.notify(
             db,
             clock=clock,
             family=family,
@@ -181,7 +182,7 @@ def on_checkout_completed(
             params={
                 "order_id": order.id,
                 "amount_cents": amount_cents,
-                "lines": [common.message_line(db, line) for line in lines],
+                "lines": [messages.message_line(db, line) for line in lines],
             },
         )
         db.flush()
@@ -189,23 +190,23 @@ def on_checkout_completed(
 
     for line in retaken:
         capacity.move(db, line, [LineStatus.RELEASED], LineStatus.CONFIRMED, hold_expires_at=None)
-    common.set_order_status(
+    orders.set_order_status(
         order, order_status_after_payment([i.status for i in order.installments])
     )
     paid = sum(i.amount_cents for i in order.installments if i.status == InstallmentStatus.PAID)
     due = [
-        {"seq": i.seq, "amount_cents": i.amount_cents, "due_on": common.iso(i.due_on)}
+        {"seq": i.seq, "amount_cents": i.amount_cents, "due_on": views.iso(i.due_on)}
         for i in order.installments
         if i.status in (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)
     ]
-    common.notify(
+    messages.notify(
         db,
         clock=clock,
         family=family,
         kind="confirmation",
         params={
             "order_id": order.id,
-            "lines": [common.message_line(db, line) for line in lines],
+            "lines": [messages.message_line(db, line) for line in lines],
             "paid_cents": paid,
             "total_cents": order.total_cents,
             "due": due,
@@ -295,24 +296,24 @@ def charge_due_installments(
             _set_installment(inst, InstallmentStatus.PAID)
             inst.charge_id = result.charge_id
             inst.paid_at = clock.now()
-            common.set_order_status(
+            orders.set_order_status(
                 order, order_status_after_payment([i.status for i in order.installments])
             )
             charged += 1
             continue
         _set_installment(inst, InstallmentStatus.FAILED)
-        expires = common.later(clock.now(), hours=settings.offer_hours)
-        common.open_checkout(db, order, inst, expires, gateway=gateway)
-        common.notify(
+        expires = clock.now() + timedelta(hours=settings.offer_hours)
+        orders.open_checkout(db, order, inst, expires, gateway=gateway)
+        messages.notify(
             db,
             clock=clock,
-            family=common.get_family(db, order.family_id),
+            family=queries.get_family(db, order.family_id),
             kind="installment_failed",
             params={
                 "order_id": order.id,
                 "amount_cents": inst.amount_cents,
-                "url": common.payment_url(settings, order),
-                "expires_at": common.iso(expires),
+                "url": views.payment_url(settings, order),
+                "expires_at": views.iso(expires),
                 "decline_code": None if result is None else result.decline_code,
             },
         )

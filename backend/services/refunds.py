@@ -8,6 +8,7 @@ records every refund in the `refund` table (the order's `refunded_cents` comes f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,7 +27,7 @@ from backend.db.models import (
 from backend.domain import refunds as rule
 from backend.domain.errors import RegistrationError
 from backend.domain.states import PLACE_HOLDING, check_installment_transition
-from backend.services import common
+from backend.services import orders, views
 from backend.settings import Settings
 
 # Orders whose lines are registrations the family has paid for (or will, deferred season).
@@ -104,7 +105,7 @@ def settle_cancelled_line(
         [
             rule.OrderLine(
                 id=other.id,
-                price_cents=common.line_price(other),
+                price_cents=views.line_price(other),
                 live=other.status in PLACE_HOLDING,
             )
             for other in lines
@@ -148,15 +149,15 @@ def settle_cancelled_line(
                 check_installment_transition(inst.status, InstallmentStatus.CANCELLED)
                 inst.status = InstallmentStatus.CANCELLED
                 out.cancelled_installments.append(
-                    {"seq": inst.seq, "due_on": common.iso(inst.due_on), "amount_cents": cut}
+                    {"seq": inst.seq, "due_on": views.iso(inst.due_on), "amount_cents": cut}
                 )
             elif (
                 inst.status == InstallmentStatus.FAILED
                 and inst.gateway_session_id == order.gateway_session_id
             ):
                 # Its payment link was for the old amount: a new one for the new amount.
-                common.open_checkout(
-                    db, order, inst, common.later(clock.now(), hours=settings.offer_hours),
+                orders.open_checkout(
+                    db, order, inst, clock.now() + timedelta(hours=settings.offer_hours),
                     gateway=gateway,
                 )
     order.total_cents -= out.refunded_cents + out.reduced_cents
@@ -166,16 +167,16 @@ def settle_cancelled_line(
             i.status in (InstallmentStatus.PAID, InstallmentStatus.REFUNDED)
             for i in order.installments
         )
-        common.set_order_status(
+        orders.set_order_status(
             order, OrderStatus.REFUNDED if anything_paid else OrderStatus.CANCELLED
         )
     elif order.status == OrderStatus.PARTIALLY_PAID and not any(
         i.status in (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)
         for i in order.installments
     ):
-        common.set_order_status(order, OrderStatus.PAID)
+        orders.set_order_status(order, OrderStatus.PAID)
     out.remaining_due = [
-        {"seq": i.seq, "due_on": common.iso(i.due_on), "amount_cents": i.amount_cents}
+        {"seq": i.seq, "due_on": views.iso(i.due_on), "amount_cents": i.amount_cents}
         for i in order.installments
         if i.status in (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)
     ]

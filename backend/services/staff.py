@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -24,7 +25,7 @@ from backend.db.models import (
 from backend.db.models import Session as ActivitySession
 from backend.domain.errors import RegistrationError
 from backend.domain.states import PLACE_HOLDING
-from backend.services import capacity, common, refunds, waitlist
+from backend.services import capacity, messages, orders, queries, refunds, views, waitlist
 from backend.services.cart import cancel_pending_order
 from backend.services.family import family_dict
 from backend.settings import Settings
@@ -37,7 +38,7 @@ def approve_family(db: Session, client_number: str, *, clock: Clock) -> dict[str
         raise RegistrationError("not_found")
     if family.status != AccountStatus.APPROVED:
         family.status = AccountStatus.APPROVED
-        common.notify(db, clock=clock, family=family, kind="account_approved", params={})
+        messages.notify(db, clock=clock, family=family, kind="account_approved", params={})
     db.flush()
     return family_dict(db, family)
 
@@ -100,7 +101,7 @@ def cancel_line(
     capacity.lock_sessions(db, [line.session_id])
     was = line.status
     if was in (LineStatus.CANCELLED, LineStatus.RELEASED):
-        return common.line_dict(db, line) | {"refunded_cents": 0, "cancelled_installments": []}
+        return views.line_dict(db, line) | {"refunded_cents": 0, "cancelled_installments": []}
     if not capacity.move(db, line, [was], LineStatus.CANCELLED):
         raise RegistrationError("not_found")
     order = db.get(Order, line.order_id) if line.order_id is not None else None
@@ -109,14 +110,14 @@ def cancel_line(
         settlement = refunds.settle_cancelled_line(
             db, order, line, clock=clock, settings=settings, gateway=gateway
         )
-        common.notify(
+        messages.notify(
             db,
             clock=clock,
-            family=common.get_family(db, order.family_id),
+            family=queries.get_family(db, order.family_id),
             kind="registration_cancelled",
             params={
                 "order_id": order.id,
-                "line": common.message_line(db, line),
+                "line": messages.message_line(db, line),
                 "refunded_cents": settlement.refunded_cents,
                 "cancelled_installments": settlement.cancelled_installments,
                 "remaining_due": settlement.remaining_due,
@@ -130,7 +131,7 @@ def cancel_line(
             db, line.session_id, clock=clock, settings=settings, gateway=gateway
         )
     db.flush()
-    return common.line_dict(db, line) | {
+    return views.line_dict(db, line) | {
         "refunded_cents": settlement.refunded_cents,
         "cancelled_installments": settlement.cancelled_installments,
     }
@@ -162,21 +163,21 @@ def set_payment_mode(
         ).all()
         for order in deferred:
             first = next(i for i in order.installments if i.status == InstallmentStatus.SCHEDULED)
-            expires = common.later(clock.now(), hours=settings.offer_hours)
-            common.set_order_status(order, OrderStatus.AWAITING_PAYMENT)
-            common.open_checkout(db, order, first, expires, gateway=gateway)
-            common.notify(
+            expires = clock.now() + timedelta(hours=settings.offer_hours)
+            orders.set_order_status(order, OrderStatus.AWAITING_PAYMENT)
+            orders.open_checkout(db, order, first, expires, gateway=gateway)
+            messages.notify(
                 db,
                 clock=clock,
-                family=common.get_family(db, order.family_id),
+                family=queries.get_family(db, order.family_id),
                 kind="payment_link",
                 params={
                     "order_id": order.id,
                     "total_cents": order.total_cents,
                     "due_now_cents": first.amount_cents,
-                    "url": common.payment_url(settings, order),
-                    "expires_at": common.iso(expires),
-                    "installments": common.installment_dicts(order),
+                    "url": views.payment_url(settings, order),
+                    "expires_at": views.iso(expires),
+                    "installments": views.installment_dicts(order),
                 },
             )
             links += 1

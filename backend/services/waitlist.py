@@ -32,7 +32,7 @@ from backend.db.models import (
 from backend.db.models import Session as ActivitySession
 from backend.domain import holds
 from backend.domain.states import ACTIVE
-from backend.services import capacity, common
+from backend.services import capacity, messages, orders, views
 from backend.settings import Settings
 
 
@@ -94,12 +94,12 @@ def expire_and_cascade(
             holds_released += 1
         else:
             offers_expired += 1
-            common.notify(
+            messages.notify(
                 db,
                 clock=clock,
                 family=line.cart.family,
                 kind="offer_expired",
-                params=common.message_line(db, line),
+                params=messages.message_line(db, line),
             )
 
     orders_expired = _expire_orders(db, touched_orders)
@@ -275,7 +275,7 @@ def _expire_orders(db: Session, order_ids: set[int]) -> int:
             )
         )
         if live is None:
-            common.set_order_status(order, OrderStatus.EXPIRED)
+            orders.set_order_status(order, OrderStatus.EXPIRED)
             count += 1
     return count
 
@@ -339,7 +339,7 @@ def _make_offer(
     db.flush()
     family = line.cart.family
     assert line.offer_expires_at is not None
-    order = common.create_order(
+    order = orders.create_order(
         db,
         family,
         [line],
@@ -351,14 +351,14 @@ def _make_offer(
         clock=clock,
         gateway=gateway,
     )
-    params = common.message_line(db, line) | {
-        "deadline": common.iso(line.offer_expires_at),
-        "url": common.payment_url(settings, order),
+    params = messages.message_line(db, line) | {
+        "deadline": views.iso(line.offer_expires_at),
+        "url": views.payment_url(settings, order),
         "order_id": order.id,
         "amount_cents": order.total_cents,
         "options_unavailable": dropped,
     }
-    common.notify(db, clock=clock, family=family, kind="waitlist_offer", params=params)
+    messages.notify(db, clock=clock, family=family, kind="waitlist_offer", params=params)
 
 
 def waitlist_length(db: Session, session_id: int) -> int:

@@ -29,7 +29,7 @@ from backend.db.models import (
     Person,
 )
 from backend.db.models import Session as ActivitySession
-from backend.services import cart, common, waitlist
+from backend.services import cart, queries, waitlist
 from tests.integration.core.helpers import Harness, make_harness
 
 PARENTS = 200
@@ -95,7 +95,7 @@ def _positions(h: Harness, session_id: int) -> list[tuple[int, int]]:
             .where(Line.session_id == session_id, Line.status == LineStatus.WAITLISTED)
             .order_by(Line.waitlisted_at, Line.id)
         ).all()
-        return [(ln.id, common.waitlist_position(db, ln) or 0) for ln in lines]
+        return [(ln.id, queries.waitlist_position(db, ln) or 0) for ln in lines]
 
     return h.run(q)
 
