@@ -19,7 +19,7 @@ from typing import Any
 from sanic import Request, Sanic
 from sanic.exceptions import MethodNotAllowed, NotFound, SanicException
 from sanic.response import HTTPResponse
-from sanic_ext import Extend
+from sanic_ext import Extend, openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sqlalchemy import text
 
@@ -39,6 +39,8 @@ from backend.api import sms as sms_routes
 from backend.api import staff as staff_routes
 from backend.api import webhook as webhook_routes
 from backend.api.common import AppState, app_state, error_response, ok, state
+from backend.api.openapi_doc import json_schema
+from backend.api.responses import Health
 from backend.db.engine import make_engine, make_session_factory
 from backend.domain.errors import RegistrationError
 from backend.services import outbox
@@ -122,7 +124,7 @@ def create_app(
         from backend.api import dev
 
         app.blueprint(dev.bp)
-    try:  # the chat page and its static files (helper C's blueprint), when present
+    try:  # the chat page and its static files, when present
         import importlib
 
         web = importlib.import_module("backend.api.web")
@@ -141,6 +143,9 @@ def create_app(
     return app
 
 
+@openapi.summary("Whether the backend and its database answer")
+@openapi.response(200, {"application/json": json_schema(Health)}, "OK")
+@openapi.response(503, {"application/json": json_schema(Health)}, "the database does not answer")
 async def health(request: Request) -> HTTPResponse:
     st = state(request)
 
@@ -174,7 +179,15 @@ def _register_errors(app: Sanic[Any, Any]) -> None:
         return error_response(settings, "not_found", 404)
 
     async def not_allowed(request: Request, error: Exception) -> HTTPResponse:
-        return error_response(settings, "invalid_request", 405)
+        # RFC 9110: a 405 names the methods the path does answer to. Sanic's router gives them
+        # for a fixed path only; a path with a parameter is asked method by method.
+        allowed = sorted(
+            getattr(error, "allowed_methods", None) or _methods_of(request.app, request.path)
+        )
+        response = error_response(settings, "invalid_request", 405, {"allowed": allowed})
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
 
     async def sanic_error(request: Request, error: Exception) -> HTTPResponse:
         status = getattr(error, "status_code", 500) or 500
@@ -194,6 +207,20 @@ def _register_errors(app: Sanic[Any, Any]) -> None:
     app.error_handler.add(Exception, unexpected)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _methods_of(app: Sanic[Any, Any], path: str) -> list[str]:
+    found = []
+    for method in _METHODS:
+        try:
+            app.router.get(path, method, None)
+        except SanicException:
+            continue
+        found.append(method)
+    return found
+
+
 # --------------------------------------------------------------------------- background work
 
 
@@ -206,7 +233,7 @@ async def dispatch_outbox(app: Sanic[Any, Any]) -> int:
 
 
 async def run_jobs_once(app: Sanic[Any, Any]) -> dict[str, Any]:
-    """Expiries and offers, due installments (A1's `run_due_jobs`), then the outbox."""
+    """Expiries and offers, due installments (`run_due_jobs`), then the outbox."""
     from backend.jobs import run_due_jobs
 
     st = app_state(app)

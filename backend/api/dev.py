@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from backend.adapters.clock import from_local, to_local
 from backend.api.common import invalid, ok, parse, parse_query, state
+from backend.api.openapi_doc import documented
+from backend.api.responses import ClockView, OutboxMessage
 from backend.api.schemas import OutboxQuery, SetClock
 from backend.db.models import Notification
 from backend.i18n import field_message
@@ -21,6 +23,7 @@ bp = Blueprint("dev", url_prefix="/api/dev")
 
 @bp.get("/outbox")
 @openapi.summary("Demo: the messages the backend wrote (codes, links, confirmations)")
+@documented(OutboxMessage, list_of=True, query=OutboxQuery, refusals=(422,))
 async def get_outbox(request: Request) -> HTTPResponse:
     query = parse_query(request, OutboxQuery)
     st = state(request)
@@ -59,13 +62,14 @@ def _clock_view(request: Request) -> dict[str, str]:
 
 @bp.get("/clock")
 @openapi.summary("Demo: the backend's clock (city time and UTC)")
+@documented(ClockView)
 async def get_clock(request: Request) -> HTTPResponse:
     return ok(_clock_view(request))
 
 
 @bp.post("/clock")
 @openapi.summary("Demo: set the clock (`now`, city time) or move it (`advance_minutes`)")
-@openapi.body({"application/json": SetClock.model_json_schema()})
+@documented(ClockView, body=SetClock, refusals=(422,))
 async def set_clock(request: Request) -> HTTPResponse:
     body = parse(request, SetClock)
     clock = state(request).clock

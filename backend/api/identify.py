@@ -7,6 +7,8 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from backend.api.common import invalid, ok, parse, service_only, state
+from backend.api.openapi_doc import documented
+from backend.api.responses import Challenge, PhoneMatch, Verified
 from backend.api.schemas import (
     IdentifyPhone,
     IdentifyResend,
@@ -23,7 +25,7 @@ bp = Blueprint("identify", url_prefix="/api/identify")
 
 @bp.post("/start")
 @openapi.summary("Send a one-time code to the phone (or courriel) on file")
-@openapi.body({"application/json": IdentifyStart.model_json_schema()})
+@documented(Challenge, body=IdentifyStart, refusals=(401, 409, 422))
 @service_only
 async def start(request: Request) -> HTTPResponse:
     body = parse(request, IdentifyStart)
@@ -44,7 +46,7 @@ async def start(request: Request) -> HTTPResponse:
 
 @bp.post("/verify")
 @openapi.summary("Check the one-time code; returns the family session token")
-@openapi.body({"application/json": IdentifyVerify.model_json_schema()})
+@documented(Verified, body=IdentifyVerify, refusals=(401, 404, 409, 410, 422, 423))
 @service_only
 async def verify(request: Request) -> HTTPResponse:
     body = parse(request, IdentifyVerify)
@@ -62,7 +64,7 @@ async def verify(request: Request) -> HTTPResponse:
 
 @bp.post("/resend")
 @openapi.summary("Send a new code for the same challenge (at most 3 times)")
-@openapi.body({"application/json": IdentifyResend.model_json_schema()})
+@documented(Challenge, body=IdentifyResend, refusals=(401, 404, 409, 410, 422, 423, 429))
 @service_only
 async def resend(request: Request) -> HTTPResponse:
     body = parse(request, IdentifyResend)
@@ -77,7 +79,7 @@ async def resend(request: Request) -> HTTPResponse:
 
 @bp.post("/phone")
 @openapi.summary("SMS channel: the sender's number names one family file, several or none")
-@openapi.body({"application/json": IdentifyPhone.model_json_schema()})
+@documented(PhoneMatch, body=IdentifyPhone, refusals=(401, 409, 422))
 @service_only
 async def phone(request: Request) -> HTTPResponse:
     body = parse(request, IdentifyPhone)
@@ -92,7 +94,7 @@ async def phone(request: Request) -> HTTPResponse:
 
 @bp.post("/widget")
 @openapi.summary("Web chat: exchange the city site's signed widget token for a family token")
-@openapi.body({"application/json": IdentifyWidget.model_json_schema()})
+@documented(Verified, body=IdentifyWidget, refusals=(401, 409, 422))
 @service_only
 async def widget(request: Request) -> HTTPResponse:
     body = parse(request, IdentifyWidget)

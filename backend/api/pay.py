@@ -11,10 +11,13 @@ from urllib.parse import parse_qs
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import html as html_response
+from sanic_ext import openapi
 
 from backend.adapters.clock import local_date
 from backend.adapters.local_gateway import LocalGateway, check_card
 from backend.api.common import state
+from backend.api.openapi_doc import documented
+from backend.api.schemas import CardForm
 from backend.domain.errors import RegistrationError
 from backend.i18n import N_, _, error_message, format_date, format_day_month, format_money
 
@@ -207,6 +210,8 @@ async def _view(request: Request, token: str) -> dict[str, Any]:
 
 
 @bp.get("/<token:str>")
+@openapi.summary("The hosted checkout page of a payment link")
+@documented(None, html=True, refusals=(404, 410))
 async def show(request: Request, token: str) -> HTTPResponse:
     try:
         view = await _view(request, token)
@@ -216,6 +221,8 @@ async def show(request: Request, token: str) -> HTTPResponse:
 
 
 @bp.post("/<token:str>")
+@openapi.summary("Pay: the card form, answered by the page again (paid, declined or to fix)")
+@documented(None, html=True, body=CardForm, form=True, refusals=(402, 404, 410, 422))
 async def pay(request: Request, token: str) -> HTTPResponse:
     try:
         view = await _view(request, token)

@@ -1,4 +1,7 @@
-"""Request bodies (pydantic): anything else gets a French `invalid_request` (422)."""
+"""Request bodies and query strings (pydantic): anything else gets a French `invalid_request`
+(422). The OpenAPI document is generated from these models, so every rule a value must follow is
+written as a JSON-schema constraint (type, pattern, length, range), and bodies are strict (no
+"3" for 3, no "true" for true): what the document allows is what is accepted."""
 
 from __future__ import annotations
 
@@ -7,11 +10,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-ClientNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,20}$")]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+ClientNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
+# A North American number as people write it ("418-555-0101", "(418) 555-0101", "1 418 555 0101")
+# or any number in E.164 ("+14185550101", "+33612345678"): what outbox.normalize_phone reads.
+PHONE_PATTERN = (
+    r"^(\+[1-9][0-9]{7,14}|(\+?1[ .-]?)?\(?[2-9][0-9]{2}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4})$"
+)
+Phone = Annotated[str, StringConstraints(pattern=PHONE_PATTERN)]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 OptionCode = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,20}$")]
-TshirtSize = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{1,4}$")]
+TshirtSize = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{1,4}$")]
+# Free text that is a key (a challenge id, a code): no NUL, which PostgreSQL cannot store.
+NO_NUL = r"^[^\x00]*$"
 
 
 class Clean(BaseModel):
@@ -28,7 +38,7 @@ class Clean(BaseModel):
 
 
 class Body(Clean):
-    model_config = ConfigDict(extra="ignore", str_max_length=200)
+    model_config = ConfigDict(extra="ignore", str_max_length=200, strict=True)
 
 
 class IdentifyStart(Body):
@@ -37,12 +47,12 @@ class IdentifyStart(Body):
 
 
 class IdentifyVerify(Body):
-    challenge_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    code: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    challenge_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_NUL)]
+    code: Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=NO_NUL)]
 
 
 class IdentifyResend(Body):
-    challenge_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    challenge_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_NUL)]
 
 
 class IdentifyPhone(Body):
@@ -50,7 +60,7 @@ class IdentifyPhone(Body):
 
 
 class IdentifyWidget(Body):
-    widget_token: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    widget_token: Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=NO_NUL)]
     model_config = ConfigDict(extra="ignore", str_max_length=512)
 
 
@@ -71,7 +81,17 @@ class Checkout(Body):
     installments: Literal[1, 2]
     accept_terms: bool
     card_on_file_consent: bool = False
-    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    idempotency_key: (
+        Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_NUL)] | None
+    ) = None
+
+    @field_validator("installments", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        # true == 1 in Python: a literal 1 or 2 would otherwise take a JSON boolean.
+        if isinstance(value, bool):
+            raise ValueError("installments is a number")
+        return value
 
 
 class PhoneOnly(Body):
@@ -88,7 +108,7 @@ class PaymentMode(Body):
 
 class SetClock(Body):
     # Naive values are the city's wall-clock time ("2027-04-20T19:00:00" = 19 h in Québec).
-    now: datetime | None = None
+    now: Annotated[datetime, Field(strict=False)] | None = None
     advance_minutes: Annotated[int, Field(ge=-525_600, le=525_600)] | None = None
 
 
@@ -97,9 +117,21 @@ class EligibleQuery(Clean):
 
 
 class OutboxQuery(Clean):
-    recipient: Annotated[str, StringConstraints(max_length=254)] | None = None
+    recipient: Annotated[str, StringConstraints(max_length=254, pattern=NO_NUL)] | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 50
 
 
 class SmsStatusQuery(Clean):
     phone: Phone
+
+
+class CardForm(BaseModel):
+    """The hosted payment page's form (checked by the local gateway, never stored)."""
+
+    number: str
+    expiry: str
+    cvc: str
+
+
+class DemoLogin(BaseModel):
+    client_number: str

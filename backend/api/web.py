@@ -32,8 +32,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import html as html_response
 from sanic.response import json as json_response
+from sanic_ext import openapi
 
 from backend.api.common import error_response, state
+from backend.api.openapi_doc import documented
+from backend.api.responses import WidgetToken
+from backend.api.schemas import DemoLogin
 from backend.services.widget_token import DEFAULT_TTL_SECONDS, mint_widget_token
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -43,7 +47,7 @@ DOMAIN = "channels"
 LOCALE = "fr_CA"
 DEFAULT_RASA_URL = "http://localhost:5005"
 
-# The demo families of the seeded data (issue 2): the only ones "Se connecter comme" offers.
+# The demo families of the seeded data: the only ones "Se connecter comme" offers.
 DEMO_FAMILIES: tuple[tuple[str, str], ...] = (
     ("100001", "Julie Tremblay"),
     ("100002", "Marc Gagnon"),
@@ -163,6 +167,8 @@ def _csp() -> str:
 
 
 @bp.get("/")
+@openapi.summary("The city's page with the chat widget")
+@documented(None, html=True)
 async def page(request: Request) -> HTTPResponse:
     settings = state(request).settings
     body = render_page(
@@ -183,6 +189,8 @@ async def page(request: Request) -> HTTPResponse:
 
 
 @bp.post("/demo/widget-token")
+@openapi.summary("Demo mode only: a widget token for a demo family (not found otherwise)")
+@documented(WidgetToken, body=DemoLogin, refusals=(404,))
 async def demo_widget_token(request: Request) -> HTTPResponse:
     """Demo mode only: what the city's site would do after its own login."""
     st = state(request)

@@ -263,7 +263,7 @@ def last_code(backend: Backend, to: str) -> str:
 
 
 def seed_demo_data(url: str, clock: ManualClock) -> None:
-    """The demo city (A1's migrations and seed): catalog, season and the four demo families."""
+    """The demo city (migrations and seed): catalog, season and the four demo families."""
     from backend.demo import migrate, seed_demo
 
     migrate(url)
