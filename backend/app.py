@@ -39,7 +39,7 @@ from backend.api import sms as sms_routes
 from backend.api import staff as staff_routes
 from backend.api import webhook as webhook_routes
 from backend.api.common import AppState, app_state, error_response, ok, state
-from backend.api.openapi_doc import json_schema
+from backend.api.openapi_doc import declare_security, json_schema
 from backend.api.responses import Health
 from backend.db.engine import make_engine, make_session_factory
 from backend.domain.errors import RegistrationError
@@ -93,6 +93,7 @@ def create_app(
     app.config.OAS_VERSION = "1.0"
     app.config.REQUEST_MAX_SIZE = 1_000_000
     Extend(app)
+    declare_security(app.ext.openapi)
 
     app.ctx.state = AppState(
         settings=settings,

@@ -7,7 +7,7 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from backend.api.common import family_only, ok, parse, state
-from backend.api.openapi_doc import documented
+from backend.api.openapi_doc import FAMILY, documented
 from backend.api.responses import AddedLines, Cart
 from backend.api.schemas import AddLines, UpdateLine
 from backend.services import cart
@@ -17,7 +17,7 @@ bp = Blueprint("cart", url_prefix="/api/cart")
 
 @bp.get("")
 @openapi.summary("The family's cart")
-@documented(Cart, refusals=(401, 404))
+@documented(Cart, refusals=(401, 404), auth=FAMILY)
 @family_only
 async def get_cart(request: Request) -> HTTPResponse:
     st = state(request)
@@ -31,7 +31,7 @@ async def get_cart(request: Request) -> HTTPResponse:
 
 @bp.post("/lines")
 @openapi.summary("Hold places (or join the waitlist) for a child in one or more sessions")
-@documented(AddedLines, body=AddLines, refusals=(401, 403, 404, 409, 422))
+@documented(AddedLines, body=AddLines, refusals=(401, 403, 404, 409, 422), auth=FAMILY)
 @family_only
 async def add_lines(request: Request) -> HTTPResponse:
     body = parse(request, AddLines)
@@ -60,7 +60,7 @@ async def add_lines(request: Request) -> HTTPResponse:
 
 @bp.delete("/lines/<line_id:int>")
 @openapi.summary("Remove a line; its place goes back (and may be offered to the waitlist)")
-@documented(Cart, refusals=(401, 404, 409))
+@documented(Cart, refusals=(401, 404, 409), auth=FAMILY)
 @family_only
 async def remove_line(request: Request, line_id: int) -> HTTPResponse:
     st = state(request)
@@ -75,7 +75,7 @@ async def remove_line(request: Request, line_id: int) -> HTTPResponse:
 
 @bp.patch("/lines/<line_id:int>")
 @openapi.summary("Change a line's options or T-shirt size")
-@documented(Cart, body=UpdateLine, refusals=(401, 404, 409, 422))
+@documented(Cart, body=UpdateLine, refusals=(401, 404, 409, 422), auth=FAMILY)
 @family_only
 async def update_line(request: Request, line_id: int) -> HTTPResponse:
     body = parse(request, UpdateLine)

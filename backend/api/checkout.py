@@ -7,7 +7,7 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from backend.api.common import family_only, ok, parse, state
-from backend.api.openapi_doc import documented
+from backend.api.openapi_doc import FAMILY, documented
 from backend.api.responses import Order, PlacedOrder, Terms
 from backend.api.schemas import Checkout
 from backend.services import checkout
@@ -17,7 +17,7 @@ bp = Blueprint("checkout", url_prefix="/api")
 
 @bp.get("/checkout/terms")
 @openapi.summary("Payable total, allowed installment counts and both payment plans")
-@documented(Terms, refusals=(401, 404))
+@documented(Terms, refusals=(401, 404), auth=FAMILY)
 @family_only
 async def terms(request: Request) -> HTTPResponse:
     st = state(request)
@@ -31,7 +31,7 @@ async def terms(request: Request) -> HTTPResponse:
 
 @bp.post("/checkout")
 @openapi.summary("Place the order: payment link (also sent by SMS and courriel)")
-@documented(PlacedOrder, status=201, body=Checkout, refusals=(401, 403, 404, 409, 422))
+@documented(PlacedOrder, status=201, body=Checkout, refusals=(401, 403, 404, 409, 422), auth=FAMILY)
 @family_only
 async def place_order(request: Request) -> HTTPResponse:
     body = parse(request, Checkout)
@@ -55,7 +55,7 @@ async def place_order(request: Request) -> HTTPResponse:
 
 @bp.get("/orders/<order_id:int>")
 @openapi.summary("One of the family's orders: status, paid and due amounts, installments, lines")
-@documented(Order, refusals=(401, 404))
+@documented(Order, refusals=(401, 404), auth=FAMILY)
 @family_only
 async def get_order(request: Request, order_id: int) -> HTTPResponse:
     st = state(request)

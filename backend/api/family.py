@@ -9,7 +9,7 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from backend.api.common import family_only, ok, optional_family, parse_query, service_only, state
-from backend.api.openapi_doc import documented
+from backend.api.openapi_doc import FAMILY, SERVICE, documented
 from backend.api.responses import Catalog, EligibleCatalog, Family, Season
 from backend.api.schemas import EligibleQuery
 from backend.services import catalog, family
@@ -19,7 +19,7 @@ bp = Blueprint("family", url_prefix="/api")
 
 @bp.get("/family")
 @openapi.summary("The identified family's file (children, masked contacts, status)")
-@documented(Family, refusals=(401, 404))
+@documented(Family, refusals=(401, 404), auth=FAMILY)
 @family_only
 async def get_family(request: Request) -> HTTPResponse:
     st = state(request)
@@ -30,7 +30,7 @@ async def get_family(request: Request) -> HTTPResponse:
 
 @bp.get("/season")
 @openapi.summary("The current season (with the family's opening date when a token is given)")
-@documented(Season, refusals=(401, 404))
+@documented(Season, refusals=(401, 404), auth=SERVICE)
 @service_only
 async def get_season(request: Request) -> HTTPResponse:
     st = state(request)
@@ -43,7 +43,7 @@ async def get_season(request: Request) -> HTTPResponse:
 
 @bp.get("/catalog")
 @openapi.summary("The whole live catalog with availability")
-@documented(Catalog, refusals=(401, 404))
+@documented(Catalog, refusals=(401, 404), auth=SERVICE)
 @service_only
 async def get_catalog(request: Request) -> HTTPResponse:
     st = state(request)
@@ -56,7 +56,7 @@ async def get_catalog(request: Request) -> HTTPResponse:
 
 @bp.get("/catalog/eligible")
 @openapi.summary("The catalog filtered to what a child may join (age at 30 September)")
-@documented(EligibleCatalog, query=EligibleQuery, refusals=(401, 404, 422))
+@documented(EligibleCatalog, query=EligibleQuery, refusals=(401, 404, 422), auth=FAMILY)
 @family_only
 async def get_eligible(request: Request) -> HTTPResponse:
     query = parse_query(request, EligibleQuery)

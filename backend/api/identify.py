@@ -7,7 +7,7 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from backend.api.common import invalid, ok, parse, service_only, state
-from backend.api.openapi_doc import documented
+from backend.api.openapi_doc import SERVICE, documented
 from backend.api.responses import Challenge, PhoneMatch, Verified
 from backend.api.schemas import (
     IdentifyPhone,
@@ -25,7 +25,7 @@ bp = Blueprint("identify", url_prefix="/api/identify")
 
 @bp.post("/start")
 @openapi.summary("Send a one-time code to the phone (or courriel) on file")
-@documented(Challenge, body=IdentifyStart, refusals=(401, 409, 422))
+@documented(Challenge, body=IdentifyStart, refusals=(401, 409, 422), auth=SERVICE)
 @service_only
 async def start(request: Request) -> HTTPResponse:
     body = parse(request, IdentifyStart)
@@ -46,7 +46,7 @@ async def start(request: Request) -> HTTPResponse:
 
 @bp.post("/verify")
 @openapi.summary("Check the one-time code; returns the family session token")
-@documented(Verified, body=IdentifyVerify, refusals=(401, 404, 409, 410, 422, 423))
+@documented(Verified, body=IdentifyVerify, refusals=(401, 404, 409, 410, 422, 423), auth=SERVICE)
 @service_only
 async def verify(request: Request) -> HTTPResponse:
     body = parse(request, IdentifyVerify)
@@ -64,7 +64,9 @@ async def verify(request: Request) -> HTTPResponse:
 
 @bp.post("/resend")
 @openapi.summary("Send a new code for the same challenge (at most 3 times)")
-@documented(Challenge, body=IdentifyResend, refusals=(401, 404, 409, 410, 422, 423, 429))
+@documented(
+    Challenge, body=IdentifyResend, refusals=(401, 404, 409, 410, 422, 423, 429), auth=SERVICE
+)
 @service_only
 async def resend(request: Request) -> HTTPResponse:
     body = parse(request, IdentifyResend)
@@ -79,7 +81,7 @@ async def resend(request: Request) -> HTTPResponse:
 
 @bp.post("/phone")
 @openapi.summary("SMS channel: the sender's number names one family file, several or none")
-@documented(PhoneMatch, body=IdentifyPhone, refusals=(401, 409, 422))
+@documented(PhoneMatch, body=IdentifyPhone, refusals=(401, 409, 422), auth=SERVICE)
 @service_only
 async def phone(request: Request) -> HTTPResponse:
     body = parse(request, IdentifyPhone)
@@ -94,7 +96,7 @@ async def phone(request: Request) -> HTTPResponse:
 
 @bp.post("/widget")
 @openapi.summary("Web chat: exchange the city site's signed widget token for a family token")
-@documented(Verified, body=IdentifyWidget, refusals=(401, 409, 422))
+@documented(Verified, body=IdentifyWidget, refusals=(401, 409, 422), auth=SERVICE)
 @service_only
 async def widget(request: Request) -> HTTPResponse:
     body = parse(request, IdentifyWidget)

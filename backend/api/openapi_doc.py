@@ -10,12 +10,39 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sanic_ext import openapi
+from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sanic_ext.extensions.openapi.definitions import Parameter
 from sanic_ext.extensions.openapi.types import Schema
 
 from backend.api.responses import ErrorBody
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# The credentials of docs/API.md, as OpenAPI security schemes.
+SERVICE = ("service",)
+FAMILY = ("service", "family")
+GATEWAY = ("gateway",)
+
+
+def declare_security(spec: SpecificationBuilder) -> None:
+    spec.add_security_scheme(
+        "service", "http", scheme="bearer", description="SERVICE_SECRET: action server, channels"
+    )
+    spec.add_security_scheme(
+        "family",
+        "apiKey",
+        location="header",
+        name="X-Family-Token",
+        description="a family token from the identification routes",
+    )
+    spec.add_security_scheme(
+        "gateway",
+        "apiKey",
+        location="header",
+        name="X-Gateway-Signature",
+        description='"t=<unix>,v1=<hex hmac-sha256 of t.body>" with the webhook secret',
+    )
+
 
 # Why a route may refuse, per status (the codes are those of docs/API.md).
 REFUSALS: Mapping[int, str] = {
@@ -63,7 +90,7 @@ def _query_parameters(model: type[BaseModel]) -> list[Parameter]:
     required = set(schema.get("required", []))
     return [
         # A Schema object, not a dict: sanic-ext would read a dict as an object's properties.
-        Parameter(name, Schema(**prop), "query", required=name in required)
+        Parameter(name, Schema(**prop), "query", required=name in required)  # type: ignore[no-untyped-call]
         for name, prop in schema.get("properties", {}).items()
     ]
 
@@ -78,9 +105,11 @@ def documented(
     html: bool = False,
     form: bool = False,
     list_of: bool = False,
+    auth: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
     """A route's request and every answer it may give: `answer` with `status`, the error body
-    `{"error": {"code", "message", …}}` with each of `refusals`."""
+    `{"error": {"code", "message", …}}` with each of `refusals`; `auth`, the credentials it
+    needs all together (SERVICE, FAMILY, GATEWAY)."""
 
     def decorate(handler: F) -> F:
         # Each sanic-ext decorator may hand back a new function (openapi.body wraps): keep it.
@@ -96,6 +125,8 @@ def documented(
             if list_of:
                 schema = {"type": "array", "items": schema}
             handler = openapi.response(status, {"application/json": schema}, "OK")(handler)
+        if auth:
+            handler = openapi.secured(*auth)(handler)
         for code in refusals:
             content = {"text/html": str} if html else {"application/json": json_schema(ErrorBody)}
             handler = openapi.response(code, content, REFUSALS[code])(handler)

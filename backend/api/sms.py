@@ -7,7 +7,7 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from backend.api.common import invalid, ok, parse, parse_query, service_only, state
-from backend.api.openapi_doc import documented
+from backend.api.openapi_doc import SERVICE, documented
 from backend.api.responses import SmsStatus
 from backend.api.schemas import PhoneOnly, SmsStatusQuery
 from backend.i18n import field_message
@@ -25,7 +25,7 @@ def _phone(raw: str) -> str:
 
 @bp.post("/opt-out")
 @openapi.summary("STOP / ARRÊT: no more texts to this number")
-@documented(SmsStatus, body=PhoneOnly, refusals=(401, 409, 422))
+@documented(SmsStatus, body=PhoneOnly, refusals=(401, 409, 422), auth=SERVICE)
 @service_only
 async def opt_out(request: Request) -> HTTPResponse:
     phone = _phone(parse(request, PhoneOnly).phone)
@@ -36,7 +36,7 @@ async def opt_out(request: Request) -> HTTPResponse:
 
 @bp.post("/opt-in")
 @openapi.summary("START / REPRENDRE: texts allowed again")
-@documented(SmsStatus, body=PhoneOnly, refusals=(401, 409, 422))
+@documented(SmsStatus, body=PhoneOnly, refusals=(401, 409, 422), auth=SERVICE)
 @service_only
 async def opt_in(request: Request) -> HTTPResponse:
     phone = _phone(parse(request, PhoneOnly).phone)
@@ -47,7 +47,7 @@ async def opt_in(request: Request) -> HTTPResponse:
 
 @bp.get("/status")
 @openapi.summary("Whether a number opted out of texts")
-@documented(SmsStatus, query=SmsStatusQuery, refusals=(401, 422))
+@documented(SmsStatus, query=SmsStatusQuery, refusals=(401, 422), auth=SERVICE)
 @service_only
 async def status(request: Request) -> HTTPResponse:
     phone = _phone(parse_query(request, SmsStatusQuery).phone)

@@ -11,7 +11,7 @@ from sanic_ext import openapi
 
 from backend.adapters.local_gateway import SIGNATURE_HEADER, verify_signature
 from backend.api.common import invalid, loads, ok, state
-from backend.api.openapi_doc import documented
+from backend.api.openapi_doc import GATEWAY, documented
 from backend.api.responses import WebhookReceived
 from backend.domain.errors import RegistrationError
 from backend.i18n import field_message
@@ -35,9 +35,8 @@ def _optional(value: Any, limit: int = 64) -> str | None:
 
 @bp.post("/webhook")
 @openapi.summary("Gateway events (signed): checkout.completed, checkout.failed, charge.*")
-@openapi.parameter(SIGNATURE_HEADER, str, "header", required=True)
 @openapi.body({"application/json": {"type": "object"}}, required=True)
-@documented(WebhookReceived, refusals=(401, 409, 422))
+@documented(WebhookReceived, refusals=(401, 409, 422), auth=GATEWAY)
 async def webhook(request: Request) -> HTTPResponse:
     st = state(request)
     raw = request.body or b""

@@ -1,8 +1,9 @@
-"""Bad and forged input on every route of the OpenAPI document (a deterministic table; the
-project has no property-testing library): never a 500, always `{"error": {"code", "message"}}`
-with a code of docs/API.md and its French sentence, and a refusal changes nothing in the
-database. Forged and replayed gateway webhooks, another family's token, absurd dates, huge
-numbers, emojis, confusable digits, SQL-looking text, deep JSON and broken UTF-8 included."""
+"""Bad and forged input on every route of the OpenAPI document, staff routes included (a
+deterministic table; test_schemathesis.py generates the rest from the document): never a
+500, always `{"error": {"code", "message"}}` with a code of docs/API.md and its French
+sentence, and a refusal changes nothing in the database. Forged and replayed gateway
+webhooks, another family's token, absurd dates, huge numbers, emojis, confusable digits,
+SQL-looking text, deep JSON and broken UTF-8 included."""
 
 from __future__ import annotations
 

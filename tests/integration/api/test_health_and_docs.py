@@ -79,3 +79,64 @@ async def test_unknown_route_and_method(backend: Backend) -> None:
     r = await backend.call("GET", "/api/nothing-here")
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     assert "trouvé" in r.json()["error"]["message"]
+
+
+async def test_undeclared_method_is_405_with_allow_and_our_error(backend: Backend) -> None:
+    for method, path, allowed in (
+        ("DELETE", "/api/family", "GET"),
+        ("PUT", "/api/cart/lines", "POST"),
+        ("GET", "/api/cart/lines/5", "DELETE, PATCH"),
+        ("TRACE", "/api/orders/7", "GET"),
+    ):
+        r = await backend.call(method, path)
+        assert r.status_code == 405, (method, path, r.text)
+        named = set(r.headers["allow"].split(", "))
+        assert set(allowed.split(", ")) <= named and method not in named, (method, path, named)
+        error = r.json()["error"]
+        assert error["code"] == "invalid_request" and error["message"]
+
+
+async def test_document_lists_each_answer_of_every_route(backend: Backend) -> None:
+    doc = (await backend.call("GET", "/docs/openapi.json", auth=False)).json()
+    for path, operations in doc["paths"].items():
+        if path.startswith("/api/staff"):
+            continue
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert "default" not in responses, (method, path)
+            ok = [s for s in responses if s.startswith("2")]
+            assert ok, (method, path, sorted(responses))
+            for status, answer in responses.items():
+                media = answer["content"]
+                if "application/json" in media and not status.startswith("2") and path != "/health":
+                    error = media["application/json"]["schema"]["properties"]["error"]
+                    assert {"code", "message"} <= set(error["required"]), (method, path)
+    eligible = doc["paths"]["/api/catalog/eligible"]["get"]["parameters"]
+    assert eligible == [
+        {
+            "name": "child_id",
+            "in": "query",
+            "required": True,
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 2**31 - 1,
+                "title": "Child Id",
+            },
+        }
+    ]
+    body = doc["paths"]["/api/identify/start"]["post"]["requestBody"]
+    assert body["required"] is True
+    phone = body["content"]["application/json"]["schema"]["properties"]["phone"]
+    assert phone["pattern"].startswith("^") and phone["maxLength"] == 200
+
+
+async def test_bodies_are_strict_like_the_document(backend: Backend) -> None:
+    for body in (
+        {"client_number": 100001, "phone": "418-555-0101"},
+        {"client_number": "100001", "phone": "abc 418 555 0101"},
+        {"client_number": " 100001", "phone": "418-555-0101"},
+    ):
+        r = await backend.call("POST", "/api/identify/start", json=body)
+        assert r.status_code == 422, (body, r.text)
+        assert r.json()["error"]["code"] == "invalid_request"
