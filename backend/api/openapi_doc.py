@@ -46,6 +46,7 @@ def declare_security(spec: SpecificationBuilder) -> None:
 
 # Why a route may refuse, per status (the codes are those of docs/API.md).
 REFUSALS: Mapping[int, str] = {
+    400: "the body is not JSON",
     401: "unauthorized: a missing or wrong service secret or family token",
     402: "the card was declined",
     403: "account_pending, account_locked",

@@ -190,7 +190,7 @@ async def page(request: Request) -> HTTPResponse:
 
 @bp.post("/demo/widget-token")
 @openapi.summary("Demo mode only: a widget token for a demo family (not found otherwise)")
-@documented(WidgetToken, body=DemoLogin, refusals=(404,))
+@documented(WidgetToken, body=DemoLogin, refusals=(400, 404))
 async def demo_widget_token(request: Request) -> HTTPResponse:
     """Demo mode only: what the city's site would do after its own login."""
     st = state(request)
