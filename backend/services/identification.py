@@ -4,8 +4,9 @@
   the courriel on file when the phone cannot take texts). The answer is only the challenge id,
   whether or not the client number and phone match and wherever the code went, so nothing is
   revealed; a challenge that matched nothing simply never verifies. Starts are limited per
-  typed phone, typed client number and client address per rolling hour (`rate_limited`). Only an HMAC of the code is stored. Codes expire after
-  `otp_minutes`, allow `otp_max_attempts` tries, and can be resent `otp_max_resends` times.
+  typed phone, typed client number and client address per rolling hour (`rate_limited`).
+  Only an HMAC of the code is stored. Codes expire after `otp_minutes`, allow
+  `otp_max_attempts` tries, and can be resent `otp_max_resends` times.
 - By the SMS sender's number (holding the phone is the proof), and by the city site's widget
   token (`backend.services.widget_token`).
 
