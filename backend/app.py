@@ -35,6 +35,7 @@ from backend.api import checkout as checkout_routes
 from backend.api import family as family_routes
 from backend.api import identify as identify_routes
 from backend.api import pay as pay_routes
+from backend.api import rate_limit
 from backend.api import sms as sms_routes
 from backend.api import staff as staff_routes
 from backend.api import webhook as webhook_routes
@@ -134,6 +135,7 @@ def create_app(
         app.blueprint(web.bp)
 
     app.add_route(health, "/health", methods=["GET"], name="health")
+    rate_limit.install(app, settings, clock)
     _register_errors(app)
     app.register_listener(_start_background, "after_server_start")
     app.register_listener(_stop_background, "before_server_stop")
