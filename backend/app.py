@@ -23,7 +23,7 @@ from sanic_ext import Extend
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sqlalchemy import text
 
-from backend import wiring
+from backend import log_privacy, wiring
 from backend.adapters.clock import Clock, SystemClock
 from backend.adapters.demo_clock import OffsetClock
 from backend.adapters.email import email_sender_from_settings
@@ -136,6 +136,7 @@ def create_app(
 
     app.add_route(health, "/health", methods=["GET"], name="health")
     rate_limit.install(app, settings, clock)
+    log_privacy.install()  # after Sanic set its loggers up
     _register_errors(app)
     app.register_listener(_start_background, "after_server_start")
     app.register_listener(_stop_background, "before_server_stop")

@@ -184,6 +184,7 @@ async def start_backend(
     clock: ManualClock | None = None,
     port: int | None = None,
     gateway_factory: Any = None,
+    access_log: bool = False,
     **settings: Any,
 ) -> Backend:
     port = port or free_port()
@@ -201,7 +202,7 @@ async def start_backend(
     gateway = gateway_factory(config, clock) if gateway_factory else None
     app = create_app(config, clock=clock, sms=sms, email=email, gateway=gateway, background=False)
     server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=access_log
     )
     assert server is not None
     await server.startup()
