@@ -448,3 +448,8 @@ class SmsOptOut(Base):
 
     phone: Mapped[str] = mapped_column(String(20), primary_key=True)
     opted_out_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# Retention deletes outbox messages by age (backend/services/retention.py); the jobs ask every
+# few seconds whether one is due.
+Index("ix_notification_created_at", Notification.created_at)

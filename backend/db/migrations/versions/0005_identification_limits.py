@@ -1,4 +1,5 @@
-"""identification limits: keyed hashes of the typed phone, client number and client address
+"""identification limits: keyed hashes of the typed phone, client number and client address;
+the outbox's age index for retention
 
 Revision ID: 0005_identification_limits
 Revises: 0002
@@ -29,9 +30,13 @@ def upgrade() -> None:
             batch_op.create_index(
                 f"ix_identity_challenge_{name}", [name, "created_at"], unique=False
             )
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.create_index("ix_notification_created_at", ["created_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_index("ix_notification_created_at")
     with op.batch_alter_table("identity_challenge", schema=None) as batch_op:
         for name in _KEYS:
             batch_op.drop_index(f"ix_identity_challenge_{name}")
