@@ -44,12 +44,15 @@ SANIC_LOGGERS = ("sanic.access", "sanic.root", "sanic.error", "sanic.server", "s
 APP_LOGGERS = ("backend", "httpx", "httpcore", "twilio", "aiosmtplib", "sqlalchemy")
 
 
+# A part of a name written by a person: "Runtime", "Error", "challenge", "HTTP", "v2", "7".
+_NAME_PART = re.compile(r"(?:[A-Z]?[a-z]{2,})+\d{0,2}|[A-Z]{2,5}\d{0,2}|\d{1,4}")
+
+
 def _random_looking(word: str) -> bool:
-    """Digits with letters, or upper with lower case: a token, not a snake_case name."""
-    has_digit = any(c.isdigit() for c in word)
-    has_upper = any(c.isupper() for c in word)
-    has_lower = any(c.islower() for c in word)
-    return (has_digit and (has_upper or has_lower)) or (has_upper and has_lower)
+    """A token (random letters and digits), not a name such as `RuntimeError` or
+    `identity_challenge_phone_key` (every part between `_` and `-` reads like a word)."""
+    parts = [part for part in re.split(r"[_-]", word) if part]
+    return not all(_NAME_PART.fullmatch(part) for part in parts)
 
 
 def mask(text: str) -> str:
