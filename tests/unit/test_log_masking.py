@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.log_privacy import MASK, install, mask
 
@@ -58,3 +61,30 @@ def test_records_of_any_logger_are_masked_even_their_extras_and_tracebacks(
     for secret in ("482913", "4185550101", "sC5yVeUro38", "arachides"):
         assert secret not in text
     assert MASK in text and "RuntimeError" in text  # the traceback is still there, masked
+
+
+_URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# Any text without digits of its own (a digit glued to the code makes another number).
+_AROUND = st.text(st.characters(blacklist_categories=("Cs", "Nd")), max_size=40)
+
+
+@settings(max_examples=300, derandomize=True)
+@given(before=_AROUND, code=st.from_regex(r"\A\d{6}\Z"), after=_AROUND)
+def test_no_code_survives_whatever_surrounds_it(before: str, code: str, after: str) -> None:
+    assert code not in mask(f"{before} {code} {after}")
+
+
+@settings(max_examples=300, derandomize=True)
+@given(
+    token=st.text(st.sampled_from(_URLSAFE), min_size=1, max_size=64),
+    after=st.sampled_from(["", " 200", "?utm=1", "/", '"', " HTTP/1.1"]),
+)
+def test_no_payment_link_token_survives(token: str, after: str) -> None:
+    masked = mask(f"GET https://loisirs.example/p/{token}{after}")
+    assert masked == f"GET https://loisirs.example/p/{MASK}{after}"
+
+
+def test_no_family_token_survives() -> None:
+    tokens = [secrets.token_urlsafe(24) for _ in range(5000)]  # as auth.issue_family_token
+    leaked = [t for t in tokens if t in mask(f"token={t} ok")]
+    assert leaked == []
