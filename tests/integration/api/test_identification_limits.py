@@ -4,6 +4,7 @@ address (`rate_limited`, nothing done), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -175,3 +176,30 @@ async def test_one_client_address_is_limited_when_the_action_server_names_it(
     assert not any(
         typed in row for row in rows for typed in ("400001", "5145550201", "203.0.113.7")
     )
+
+
+@pytest.fixture
+async def two_workers(database_url: str) -> AsyncIterator[tuple[Backend, Backend]]:
+    """Two backend apps (two workers) on one database, with one clock."""
+    seed_minimal(database_url)
+    first = await start_backend(database_url)
+    second = await start_backend(database_url, clock=first.clock)
+    try:
+        yield first, second
+    finally:
+        await stop_backend(second)
+        await stop_backend(first)
+
+
+async def test_simultaneous_starts_on_two_workers_share_one_limit(
+    two_workers: tuple[Backend, Backend],
+) -> None:
+    first, second = two_workers
+    # 30 strangers' tries with one phone, at once, half on each worker: exactly the limit
+    # passes (PostgreSQL: without the advisory lock, concurrent counts let more through).
+    calls = [
+        _start(first if n % 2 else second, f"5000{n:02d}", "514-555-0142") for n in range(30)
+    ]
+    statuses = sorted(status for status, _ in await asyncio.gather(*calls))
+    assert statuses == [200] * 10 + [429] * 20
+    assert _counts(first)[0] == 10
