@@ -72,6 +72,10 @@ def _key(settings: Settings, kind: str, value: str) -> str:
     return hmac.new(settings.link_secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+# First of this module's advisory lock classes (one per kind of key): apart from any other.
+_LOCK_CLASS = 7100
+
+
 def _lock_keys(db: Session, keys: list[str]) -> None:
     """PostgreSQL: serialize the starts sharing a key, so simultaneous requests from several
     workers cannot all pass the same count. One lock class per kind of key, always taken in
@@ -79,9 +83,10 @@ def _lock_keys(db: Session, keys: list[str]) -> None:
     already lets one writer at a time.)"""
     if db.get_bind().dialect.name != "postgresql":
         return
+    # The key's first 32 bits as the lock's number (hex -> bit(32) -> int).
     locks = ", ".join(
-        f"pg_advisory_xact_lock({kind}, ('x' || substr(:k{kind}, 1, 8))::bit(32)::int)"
-        for kind in range(len(keys))
+        f"pg_advisory_xact_lock({_LOCK_CLASS + n}, ('x' || substr(:k{n}, 1, 8))::bit(32)::int)"
+        for n in range(len(keys))
     )
     db.execute(text(f"SELECT {locks}"), {f"k{i}": key for i, key in enumerate(keys)})
 
