@@ -23,7 +23,7 @@ from sanic_ext import Extend, openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sqlalchemy import text
 
-from backend import wiring
+from backend import log_privacy, wiring
 from backend.adapters.clock import Clock, SystemClock
 from backend.adapters.demo_clock import OffsetClock
 from backend.adapters.email import email_sender_from_settings
@@ -35,6 +35,7 @@ from backend.api import checkout as checkout_routes
 from backend.api import family as family_routes
 from backend.api import identify as identify_routes
 from backend.api import pay as pay_routes
+from backend.api import rate_limit
 from backend.api import sms as sms_routes
 from backend.api import staff as staff_routes
 from backend.api import webhook as webhook_routes
@@ -137,6 +138,8 @@ def create_app(
         app.blueprint(web.bp)
 
     app.add_route(health, "/health", methods=["GET"], name="health")
+    rate_limit.install(app, settings, clock)
+    log_privacy.install()  # after Sanic set its loggers up
     _register_errors(app)
     app.register_listener(_start_background, "after_server_start")
     app.register_listener(_stop_background, "before_server_stop")

@@ -191,6 +191,11 @@ _ERROR_MESSAGES: dict[str, str] = {
         "Le nombre maximal d'envois de code est atteint. Vous pouvez recommencer "
         "l'identification, ou joindre le service des loisirs au %(city_phone)s, %(city_hours)s."
     ),
+    "rate_limited": N_(
+        "Trop de demandes ont été faites en peu de temps. Par prudence, veuillez patienter "
+        "quelques minutes avant de réessayer, ou joindre le service des loisirs au "
+        "%(city_phone)s, %(city_hours)s."
+    ),
     "payment_link_expired": N_(
         "Ce lien de paiement a expiré. Les places réservées ont peut-être été libérées : vous "
         "pouvez refaire la commande."

@@ -1,5 +1,6 @@
 """Periodic work: expiries and offers, due installments, then what the backend forgets (codes,
-old identification records), each in its own transaction."""
+old identification records, old outbox messages, old conversations in the bot's tracker
+store), each in its own transaction."""
 
 from __future__ import annotations
 
@@ -43,4 +44,7 @@ def run_due_jobs(
         forgotten = run_transaction(
             session_factory, lambda db: retention.run(db, clock=clock, settings=settings)
         )
+    forgotten["conversations_deleted"] = retention.forget_old_conversations(
+        clock=clock, settings=settings
+    )
     return {"expiries": expiries, "installments": charges, "retention": forgotten}

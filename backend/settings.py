@@ -45,6 +45,31 @@ class Settings:
     smtp_port: int = 25
     smtp_from: str = "inscriptions@val-fleuri.example"
     extra: dict[str, str] = field(default_factory=dict)
+    # Identification limits, per rolling hour, counted in the database (every worker sees the
+    # same counts). A parent who mistypes starts over two or three times; ten is never reached
+    # by one, while a stranger trying client numbers or phones stops there.
+    identify_per_phone_per_hour: int = 10
+    identify_per_client_number_per_hour: int = 10
+    # Per client address (X-Client-Address from the action server): several families may share
+    # one address (a community centre, a library's computers, a mobile carrier's NAT).
+    identify_per_address_per_hour: int = 60
+    # Payment pages (/p/...), per client address, token bucket in each worker: a burst, then a
+    # steady rate. Paying once is two requests (page, form), a declined card two more; a
+    # family of four paying twice from one home stays far below.
+    pay_burst: int = 40
+    pay_per_minute: int = 20
+    # Other public routes (the chat page, its static files, /health, /docs).
+    public_burst: int = 200
+    public_per_minute: int = 120
+    # The client address behind a reverse proxy (Sanic's settings; docs/DEPLOYMENT.md).
+    forwarded_secret: str = ""
+    proxies_count: int = 0
+    real_ip_header: str = ""
+    # Law 25 retention (docs/OPERATIONS.md): outbox messages and Rasa conversations are deleted
+    # this many days after they were written (a conversation: after its last event).
+    retention_outbox_days: int = 30
+    retention_conversation_days: int = 30
+    tracker_database_url: str = ""  # Rasa's SQL tracker store; empty: nothing to purge here
 
     def insecure_defaults(self) -> list[str]:
         """Names of the secrets still at their development value.
@@ -90,4 +115,27 @@ class Settings:
             smtp_host=env.get("SMTP_HOST", base.smtp_host),
             smtp_port=int(env.get("SMTP_PORT", base.smtp_port)),
             smtp_from=env.get("SMTP_FROM", base.smtp_from),
+            identify_per_phone_per_hour=int(
+                env.get("IDENTIFY_PER_PHONE_PER_HOUR", base.identify_per_phone_per_hour)
+            ),
+            identify_per_client_number_per_hour=int(
+                env.get(
+                    "IDENTIFY_PER_CLIENT_NUMBER_PER_HOUR", base.identify_per_client_number_per_hour
+                )
+            ),
+            identify_per_address_per_hour=int(
+                env.get("IDENTIFY_PER_ADDRESS_PER_HOUR", base.identify_per_address_per_hour)
+            ),
+            pay_burst=int(env.get("PAY_BURST", base.pay_burst)),
+            pay_per_minute=int(env.get("PAY_PER_MINUTE", base.pay_per_minute)),
+            public_burst=int(env.get("PUBLIC_BURST", base.public_burst)),
+            public_per_minute=int(env.get("PUBLIC_PER_MINUTE", base.public_per_minute)),
+            forwarded_secret=env.get("FORWARDED_SECRET", ""),
+            proxies_count=int(env.get("PROXIES_COUNT", base.proxies_count)),
+            real_ip_header=env.get("REAL_IP_HEADER", ""),
+            retention_outbox_days=int(env.get("RETENTION_OUTBOX_DAYS", base.retention_outbox_days)),
+            retention_conversation_days=int(
+                env.get("RETENTION_CONVERSATION_DAYS", base.retention_conversation_days)
+            ),
+            tracker_database_url=env.get("TRACKER_DATABASE_URL", ""),
         )

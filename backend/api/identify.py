@@ -1,4 +1,7 @@
-"""Identification routes (service secret): one-time code, SMS sender's number, widget token."""
+"""Identification routes (service secret): one-time code, SMS sender's number, widget token.
+
+Start and resend answer only `{"challenge_id"}`: whether the client number and phone matched,
+and where a code went, is never told (docs/API.md, "Identification")."""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ async def start(request: Request) -> HTTPResponse:
     if outbox.normalize_phone(body.phone) is None:
         raise invalid({"phone": field_message("bad_phone")})
     st = state(request)
+    address = client_address(request)
     answer = await st.db(
         lambda db: identification.start(
             db,
@@ -39,9 +43,18 @@ async def start(request: Request) -> HTTPResponse:
             phone=body.phone,
             clock=st.clock,
             settings=st.settings,
+            client_address=address,
         )
     )
     return ok(answer)
+
+
+def client_address(request: Request) -> str | None:
+    """The parent's address as the action server saw it (`X-Client-Address`). Only the holder
+    of the service secret reaches these routes, so only it can name an address; anything too
+    long to be an address is ignored rather than trusted."""
+    given = (request.headers.get("x-client-address") or "").strip()
+    return given if 0 < len(given) <= 100 else None
 
 
 @bp.post("/verify")

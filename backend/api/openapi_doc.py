@@ -55,7 +55,7 @@ REFUSALS: Mapping[int, str] = {
     410: "code_expired, payment_link_expired",
     422: "invalid_request (with `fields`), code_invalid, terms_not_accepted",
     423: "challenge_locked",
-    429: "resend_limit",
+    429: "rate_limited (Retry-After), resend_limit",
     503: "the database does not answer",
 }
 

@@ -17,6 +17,7 @@ from backend.adapters.clock import local_date
 from backend.adapters.local_gateway import LocalGateway, check_card
 from backend.api.common import state
 from backend.api.openapi_doc import documented
+from backend.api.rate_limit import pay_wait, retry_after
 from backend.api.schemas import CardForm
 from backend.domain.errors import RegistrationError
 from backend.i18n import N_, _, error_message, format_date, format_day_month, format_money
@@ -209,10 +210,28 @@ async def _view(request: Request, token: str) -> dict[str, Any]:
     return await st.db(lambda db: payment_page_view(db, token, clock=st.clock), write=False)
 
 
+def _slow_down(request: Request) -> HTTPResponse | None:
+    """Too many payment pages from one address: a French page, nothing read or paid."""
+    wait = pay_wait(request)
+    if not wait:
+        return None
+    settings = state(request).settings
+    text = error_message(
+        "rate_limited", city_phone=settings.city_phone, city_hours=settings.city_hours
+    )
+    response = _page(
+        _("Trop de demandes"), f'<section class="error"><p>{html.escape(text)}</p></section>', 429
+    )
+    response.headers["Retry-After"] = retry_after(wait)
+    return response
+
+
 @bp.get("/<token:str>")
 @openapi.summary("The hosted checkout page of a payment link")
-@documented(None, html=True, refusals=(404, 410))
+@documented(None, html=True, refusals=(404, 410, 429))
 async def show(request: Request, token: str) -> HTTPResponse:
+    if (refused := _slow_down(request)) is not None:
+        return refused
     try:
         view = await _view(request, token)
     except RegistrationError as error:
@@ -222,8 +241,10 @@ async def show(request: Request, token: str) -> HTTPResponse:
 
 @bp.post("/<token:str>")
 @openapi.summary("Pay: the card form, answered by the page again (paid, declined or to fix)")
-@documented(None, html=True, body=CardForm, form=True, refusals=(402, 404, 410, 422))
+@documented(None, html=True, body=CardForm, form=True, refusals=(402, 404, 410, 422, 429))
 async def pay(request: Request, token: str) -> HTTPResponse:
+    if (refused := _slow_down(request)) is not None:
+        return refused
     try:
         view = await _view(request, token)
     except RegistrationError as error:

@@ -43,6 +43,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url` (sqlite:///path or postgresql+psycopg://…); extra kwargs go to
     `create_engine` (tests raise the pool size, for instance)."""
     parsed = make_url(url)
+    # Statement parameters (phones, codes' hashes, health records) stay out of SQL logs and of
+    # the text of database errors, which end up in logs too.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":

@@ -394,6 +394,18 @@ class IdentityChallenge(Base):
     resends: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+    # Keyed hashes (HMAC with LINK_SECRET) of what the caller typed and of where it came from:
+    # the per-hour limits count these rows, so every backend worker sees the same counts, and
+    # the table never holds a phone or a client number someone merely tried.
+    phone_key: Mapped[str | None] = mapped_column(String(64))
+    client_key: Mapped[str | None] = mapped_column(String(64))
+    address_key: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_identity_challenge_phone_key", "phone_key", "created_at"),
+        Index("ix_identity_challenge_client_key", "client_key", "created_at"),
+        Index("ix_identity_challenge_address_key", "address_key", "created_at"),
+    )
 
 
 class FamilySession(Base):
@@ -436,3 +448,8 @@ class SmsOptOut(Base):
 
     phone: Mapped[str] = mapped_column(String(20), primary_key=True)
     opted_out_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# Retention deletes outbox messages by age (backend/services/retention.py); the jobs ask every
+# few seconds whether one is due.
+Index("ix_notification_created_at", Notification.created_at)

@@ -30,6 +30,8 @@ HTTP_STATUS: Final[dict[str, int]] = {
     "code_expired": 410,
     "challenge_locked": 423,
     "resend_limit": 429,
+    # Too many requests from one phone, client number or client address: nothing was done.
+    "rate_limited": 429,
     "payment_link_expired": 410,
     # The database aborted the request's transaction every time it was tried (deadlock under
     # heavy load): nothing changed, the caller may simply try again.

@@ -1,10 +1,12 @@
 """Identifying a parent before any family data is shown (docs/API.md, "Identification").
 
 - By one-time code: client number + the phone on file -> a 6-digit code to that phone (or to
-  the courriel on file when the phone cannot take texts). The answer has the same shape whether
-  or not the client number and phone match, so nothing is revealed; a challenge that matched
-  nothing simply never verifies. Only an HMAC of the code is stored. Codes expire after
-  `otp_minutes`, allow `otp_max_attempts` tries, and can be resent `otp_max_resends` times.
+  the courriel on file when the phone cannot take texts). The answer is only the challenge id,
+  whether or not the client number and phone match and wherever the code went, so nothing is
+  revealed; a challenge that matched nothing simply never verifies. Starts are limited per
+  typed phone, typed client number and client address per rolling hour (`rate_limited`).
+  Only an HMAC of the code is stored. Codes expire after `otp_minutes`, allow
+  `otp_max_attempts` tries, and can be resent `otp_max_resends` times.
 - By the SMS sender's number (holding the phone is the proof), and by the city site's widget
   token (`backend.services.widget_token`).
 
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
@@ -63,41 +65,105 @@ def _channel_for(db: Session, family: Family) -> Channel:
     return Channel.EMAIL if family.email else Channel.SMS
 
 
-def _destination(family: Family | None, channel: Channel, typed_phone: str) -> str:
-    if family is not None and channel is Channel.EMAIL and family.email:
-        return outbox.mask_email(family.email)
-    return outbox.mask_phone(family.phone if family is not None else typed_phone)
+def _key(settings: Settings, kind: str, value: str) -> str:
+    """A keyed hash: counts can be made on it, the value cannot be read back (a phone number
+    has too few digits for a plain hash to hide it)."""
+    message = f"{kind}:{value}".encode()
+    return hmac.new(settings.link_secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _answer(challenge: IdentityChallenge, destination: str) -> dict[str, Any]:
-    return {
-        "challenge_id": challenge.id,
-        "channel": challenge.channel.value,
-        "destination": destination,
-    }
+# First of this module's advisory lock classes (one per kind of key): apart from any other.
+_LOCK_CLASS = 7100
+
+
+def _lock_keys(db: Session, keys: list[str]) -> None:
+    """PostgreSQL: serialize the starts sharing a key, so simultaneous requests from several
+    workers cannot all pass the same count. One lock class per kind of key, always taken in
+    the same order: no two starts wait on each other in a cycle. (SQLite: BEGIN IMMEDIATE
+    already lets one writer at a time.)"""
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    # The key's first 32 bits as the lock's number (hex -> bit(32) -> int).
+    locks = ", ".join(
+        f"pg_advisory_xact_lock({_LOCK_CLASS + n}, ('x' || substr(:k{n}, 1, 8))::bit(32)::int)"
+        for n in range(len(keys))
+    )
+    db.execute(text(f"SELECT {locks}"), {f"k{i}": key for i, key in enumerate(keys)})
+
+
+def _recent_counts(
+    db: Session,
+    *,
+    since: datetime,
+    phone_key: str,
+    client_key: str,
+    address_key: str | None,
+    family_id: int | None,
+) -> tuple[int, int, int, int]:
+    """Challenges of the last hour for this phone, client number, address and family, in one
+    statement."""
+    c = IdentityChallenge
+
+    def hits(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = db.execute(
+        select(
+            hits(c.phone_key == phone_key),
+            hits(c.client_key == client_key),
+            hits(c.address_key == address_key) if address_key else literal(0),
+            hits(c.family_id == family_id) if family_id is not None else literal(0),
+        ).where(
+            c.created_at > since,
+            or_(
+                c.phone_key == phone_key,
+                c.client_key == client_key,
+                *([c.address_key == address_key] if address_key else []),
+                *([c.family_id == family_id] if family_id is not None else []),
+            ),
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
 
 def start(
-    db: Session, *, client_number: str, phone: str, clock: Clock, settings: Settings
+    db: Session,
+    *,
+    client_number: str,
+    phone: str,
+    clock: Clock,
+    settings: Settings,
+    client_address: str | None = None,
 ) -> dict[str, Any]:
+    """A new challenge, answered `{"challenge_id"}` whatever happened: matched or not, code by
+    texto or by courriel, or no code at all (the family's hourly cap)."""
     now = clock.now()
-    normalized = outbox.normalize_phone(phone) or ""
-    family = db.scalars(
-        select(Family).where(Family.client_number == client_number.strip())
-    ).one_or_none()
-    if family is not None and (not normalized or family.phone != normalized):
+    typed_client = client_number.strip()
+    normalized = outbox.normalize_phone(phone) or phone.strip()
+    phone_key = _key(settings, "phone", normalized)
+    client_key = _key(settings, "client", typed_client)
+    address_key = _key(settings, "address", client_address) if client_address else None
+    _lock_keys(db, [phone_key, client_key, *([address_key] if address_key else [])])
+    family = db.scalars(select(Family).where(Family.client_number == typed_client)).one_or_none()
+    if family is not None and family.phone != normalized:
         family = None
-    if family is not None:
-        recent = db.scalar(
-            select(func.count())
-            .select_from(IdentityChallenge)
-            .where(
-                IdentityChallenge.family_id == family.id,
-                IdentityChallenge.created_at > now - timedelta(hours=1),
-            )
-        )
-        if (recent or 0) >= MAX_CHALLENGES_PER_HOUR:
-            family = None
+    by_phone, by_client, by_address, by_family = _recent_counts(
+        db,
+        since=now - timedelta(hours=1),
+        phone_key=phone_key,
+        client_key=client_key,
+        address_key=address_key,
+        family_id=family.id if family is not None else None,
+    )
+    if (
+        by_phone >= settings.identify_per_phone_per_hour
+        or by_client >= settings.identify_per_client_number_per_hour
+        or (address_key is not None and by_address >= settings.identify_per_address_per_hour)
+    ):
+        # Counted on what was typed, match or not: the refusal tells nothing about the file.
+        raise RegistrationError("rate_limited")
+    if by_family >= MAX_CHALLENGES_PER_HOUR:
+        family = None
     channel = _channel_for(db, family) if family is not None else Channel.SMS
     challenge_id = secrets.token_urlsafe(16)
     code = _new_code()
@@ -111,6 +177,9 @@ def start(
         resends=0,
         created_at=now,
         expires_at=now + timedelta(minutes=settings.otp_minutes),
+        phone_key=phone_key,
+        client_key=client_key,
+        address_key=address_key,
     )
     db.add(challenge)
     if family is not None:
@@ -118,7 +187,7 @@ def start(
             db, clock=clock, family=family, kind="otp", params={"code": code}, channels=[channel]
         )
     db.flush()
-    return _answer(challenge, _destination(family, channel, normalized or phone))
+    return {"challenge_id": challenge.id}
 
 
 def _open_challenge(db: Session, challenge_id: str, now: datetime) -> IdentityChallenge:
@@ -158,6 +227,8 @@ def verify(
 
 
 def resend(db: Session, *, challenge_id: str, clock: Clock, settings: Settings) -> dict[str, Any]:
+    """A new code for the same challenge; a challenge that matched nothing counts its resends
+    and refuses the fourth exactly like a real one, and answers the same."""
     now = clock.now()
     challenge = _open_challenge(db, challenge_id, now)
     if challenge.resends >= settings.otp_max_resends:
@@ -176,11 +247,8 @@ def resend(db: Session, *, challenge_id: str, clock: Clock, settings: Settings) 
             params={"code": code},
             channels=[challenge.channel],
         )
-        destination = _destination(family, challenge.channel, family.phone)
-    else:
-        destination = "***-***-****"
     db.flush()
-    return _answer(challenge, destination)
+    return {"challenge_id": challenge.id}
 
 
 def _session_for(

@@ -184,6 +184,7 @@ async def start_backend(
     clock: ManualClock | None = None,
     port: int | None = None,
     gateway_factory: Any = None,
+    access_log: bool = False,
     **settings: Any,
 ) -> Backend:
     port = port or free_port()
@@ -201,7 +202,7 @@ async def start_backend(
     gateway = gateway_factory(config, clock) if gateway_factory else None
     app = create_app(config, clock=clock, sms=sms, email=email, gateway=gateway, background=False)
     server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=access_log
     )
     assert server is not None
     await server.startup()
@@ -292,7 +293,7 @@ async def identify(backend: Backend, client_number: str, phone: str) -> dict[str
     )
     assert r.status_code == 200, r.text
     challenge = r.json()
-    code = last_code(backend, _recipient(backend, client_number, challenge["channel"]))
+    code = last_code(backend, _recipient(backend, client_number))
     r = await backend.call(
         "POST",
         "/api/identify/verify",
@@ -302,17 +303,21 @@ async def identify(backend: Backend, client_number: str, phone: str) -> dict[str
     return dict(r.json())
 
 
-def _recipient(backend: Backend, client_number: str, channel: str) -> str:
+def _recipient(backend: Backend, client_number: str) -> str:
+    """Where the family's newest code went (the answer to start no longer says)."""
     engine = make_engine(backend.settings.database_url)
     try:
         with engine.connect() as conn:
-            row = conn.execute(
-                text("SELECT phone, email FROM family WHERE client_number = :c"),
+            recipient = conn.execute(
+                text(
+                    "SELECT n.recipient FROM notification n JOIN family f ON f.id = n.family_id "
+                    "WHERE f.client_number = :c AND n.kind = 'otp' ORDER BY n.id DESC LIMIT 1"
+                ),
                 {"c": client_number},
-            ).one()
+            ).scalar_one()
     finally:
         engine.dispose()
-    return str(row.phone if channel == "sms" else row.email)
+    return str(recipient)
 
 
 async def camp_sessions(backend: Backend, site: str, group: str) -> dict[int, int]:

@@ -21,7 +21,7 @@ async def _start(backend: Backend, client: str, phone: str) -> dict[str, str]:
 
 async def test_code_flow_gives_a_family_token(backend: Backend) -> None:
     challenge = await _start(backend, "100001", "(418) 555-0101")
-    assert challenge["channel"] == "sms" and challenge["destination"] == "***-***-0101"
+    assert list(challenge) == ["challenge_id"]
     code = last_code(backend, "+14185550101")
     r = await backend.call(
         "POST", VERIFY, json={"challenge_id": challenge["challenge_id"], "code": code}
@@ -45,10 +45,8 @@ async def test_answers_do_not_reveal_whether_the_file_exists(backend: Backend) -
     real = await _start(backend, "100001", "418-555-0101")
     unknown = await _start(backend, "999999", "418-555-0101")
     wrong_phone = await _start(backend, "100002", "418-555-0101")
-    for answer in (unknown, wrong_phone):
-        assert answer.keys() == real.keys()
-        assert answer["channel"] == real["channel"]
-        assert answer["destination"] == real["destination"]
+    for answer in (real, unknown, wrong_phone):
+        assert list(answer) == ["challenge_id"]
     # Nothing was sent for the two that did not match: only Julie's code is in the outbox.
     r = await backend.call(
         "POST", VERIFY, json={"challenge_id": unknown["challenge_id"], "code": "000000"}
@@ -101,7 +99,7 @@ async def test_resend_three_times_then_limit(backend: Backend) -> None:
     first = last_code(backend, "+14185550101")
     for _ in range(3):
         r = await backend.call("POST", RESEND, json={"challenge_id": challenge["challenge_id"]})
-        assert r.status_code == 200 and r.json()["destination"] == "***-***-0101"
+        assert r.status_code == 200 and r.json() == {"challenge_id": challenge["challenge_id"]}
     r = await backend.call("POST", RESEND, json={"challenge_id": challenge["challenge_id"]})
     assert r.status_code == 429 and r.json()["error"]["code"] == "resend_limit"
     latest = last_code(backend, "+14185550101")
@@ -118,7 +116,7 @@ async def test_resend_three_times_then_limit(backend: Backend) -> None:
 
 async def test_phone_that_cannot_text_gets_the_code_by_courriel(backend: Backend) -> None:
     challenge = await _start(backend, "100004", "581-555-0104")
-    assert challenge["channel"] == "email" and challenge["destination"] == "k***@example.com"
+    assert list(challenge) == ["challenge_id"]
     code = last_code(backend, "karim@example.com")
     r = await backend.call(
         "POST", VERIFY, json={"challenge_id": challenge["challenge_id"], "code": code}
@@ -131,7 +129,11 @@ async def test_opted_out_phone_gets_the_code_by_courriel(backend: Backend) -> No
     r = await backend.call("GET", "/api/sms/status", params={"phone": "+14185550101"})
     assert r.json()["opted_out"] is True
     challenge = await _start(backend, "100001", "418-555-0101")
-    assert challenge["channel"] == "email"
+    code = last_code(backend, "julie.tremblay@example.com")
+    r = await backend.call(
+        "POST", VERIFY, json={"challenge_id": challenge["challenge_id"], "code": code}
+    )
+    assert r.status_code == 200
     await backend.call("POST", "/api/sms/opt-in", json={"phone": "418 555 0101"})
     r = await backend.call("GET", "/api/sms/status", params={"phone": "4185550101"})
     assert r.json()["opted_out"] is False
