@@ -180,7 +180,9 @@ class Backend:
     http: httpx.AsyncClient = field(init=False)
     staff_tokens: dict[str, str] = field(default_factory=dict)
 
-    def staff_headers(self, role: str = "coordinator", groups: tuple[int, ...] = ()) -> dict[str, str]:
+    def staff_headers(
+        self, role: str = "coordinator", groups: tuple[int, ...] = ()
+    ) -> dict[str, str]:
         """`Authorization` for a staff account of that role (created once per backend), with
         a bearer token as a programmatic client would have."""
         key = f"{role}:{','.join(map(str, groups))}"
