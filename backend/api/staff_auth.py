@@ -43,9 +43,13 @@ async def login(request: Request) -> HTTPResponse:
     body = parse(request, StaffLogin)
     st = state(request)
     minutes = st.settings.staff_session_minutes
+    stored = await st.db(
+        lambda db: staff_accounts.stored_password(db, body.username), write=False
+    )
+    staff_id = await st.run_sync(lambda: staff_accounts.check_password(stored, body.password))
     opened = await st.db(
-        lambda db: staff_accounts.login(
-            db, body.username, body.password, clock=st.clock, minutes=minutes
+        lambda db: staff_accounts.open_session(
+            db, staff_id, body.password, clock=st.clock, minutes=minutes
         )
     )
     response = ok(

@@ -184,18 +184,41 @@ def _issue(
     return token, csrf
 
 
-def login(
-    db: Session, username: str, password: str, *, clock: Clock, minutes: int
-) -> dict[str, Any]:
-    """Checks the password and opens a cookie session. Returns `{"session_token",
-    "csrf_token", "expires_at", "staff"}`. Raises staff_login_failed (the same for an unknown
-    username, a wrong password or a disabled account)."""
+@dataclass(frozen=True)
+class StoredPassword:
+    staff_id: int
+    password_hash: str
+    active: bool
+
+
+def stored_password(db: Session, username: str) -> StoredPassword | None:
+    """A read: what `check_password` needs, so that the slow argon2 verification runs outside
+    any transaction (on SQLite a write transaction would hold the database's lock meanwhile)."""
     account = db.scalar(select(StaffAccount).where(StaffAccount.username == username.strip()))
+    if account is None:
+        return None
+    return StoredPassword(account.id, account.password_hash, account.active)
+
+
+def check_password(stored: StoredPassword | None, password: str) -> int:
+    """The account id if `password` is right for an active account. Raises staff_login_failed,
+    the same for an unknown username, a wrong password or a disabled account."""
     try:
-        _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+        _hasher.verify(stored.password_hash if stored else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         raise StaffRefusal("staff_login_failed") from None
-    if account is None or not account.active:
+    if stored is None or not stored.active:
+        raise StaffRefusal("staff_login_failed")
+    return stored.staff_id
+
+
+def open_session(
+    db: Session, staff_id: int, password: str, *, clock: Clock, minutes: int
+) -> dict[str, Any]:
+    """A cookie session for an account whose password was just checked. Returns
+    `{"session_token", "csrf_token", "expires_at", "staff"}`."""
+    account = db.get(StaffAccount, staff_id)
+    if account is None or not account.active:  # disabled since the check
         raise StaffRefusal("staff_login_failed")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
