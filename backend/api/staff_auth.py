@@ -21,7 +21,7 @@ from backend.api.staff_schemas import (
     StaffLoginResult,
     schema,
 )
-from backend.domain.roles import Action
+from backend.domain.roles import Action, StaffRefusal
 from backend.services import auth, staff_accounts
 
 bp = Blueprint("staff_auth", url_prefix="/api/staff")
@@ -43,10 +43,20 @@ async def login(request: Request) -> HTTPResponse:
     body = parse(request, StaffLogin)
     st = state(request)
     minutes = st.settings.staff_session_minutes
+    now = st.clock.now()
     stored = await st.db(
-        lambda db: staff_accounts.stored_password(db, body.username), write=False
+        lambda db: staff_accounts.stored_password(db, body.username, now=now), write=False
     )
-    staff_id = await st.run_sync(lambda: staff_accounts.check_password(stored, body.password))
+    try:
+        staff_id = await st.run_sync(
+            lambda: staff_accounts.check_password(stored, body.password)
+        )
+    except StaffRefusal:
+        if stored is not None and not stored.locked:
+            await st.db(
+                lambda db: staff_accounts.record_failed_login(db, stored.staff_id, clock=st.clock)
+            )
+        raise
     opened = await st.db(
         lambda db: staff_accounts.open_session(
             db, staff_id, body.password, clock=st.clock, minutes=minutes

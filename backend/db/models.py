@@ -452,6 +452,9 @@ class StaffAccount(Base):
     role: Mapped[str] = mapped_column(String(20))  # backend.domain.roles.Role
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Wrong passwords in a row; at the limit, logins are refused until `locked_until`.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
     groups: Mapped[list[StaffGroup]] = relationship(
         order_by="StaffGroup.group_id", cascade="all, delete-orphan"

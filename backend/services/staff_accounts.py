@@ -30,6 +30,10 @@ from backend.domain.roles import Role, StaffRefusal
 TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 128
 MIN_PASSWORD_LENGTH = 12
+# Guessing passwords: after this many wrong ones in a row, the account refuses every login
+# (the same answer as a wrong password, so the lock tells nothing) for LOCK_MINUTES.
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so that a wrong username costs as long as a wrong
 # password and the answer's timing does not tell which accounts exist.
@@ -116,6 +120,7 @@ def create_account(
         role=parsed.value,
         active=True,
         created_at=clock.now(),
+        failed_logins=0,
     )
     for group_id in _check_groups(db, groups):
         account.groups.append(StaffGroup(group_id=group_id))
@@ -137,6 +142,8 @@ def set_password(db: Session, username: str, password: str, *, clock: Clock) -> 
         raise RegistrationError("invalid_request", fields={"password": "too_short"})
     account = _account(db, username)
     account.password_hash = hash_password(password)
+    account.failed_logins = 0
+    account.locked_until = None
     revoke_all(db, account.id, clock=clock)
     db.flush()
     return account_dict(account)
@@ -146,7 +153,10 @@ def set_active(db: Session, username: str, active: bool, *, clock: Clock) -> dic
     """Disabling an account revokes its sessions at once."""
     account = _account(db, username)
     account.active = active
-    if not active:
+    if active:
+        account.failed_logins = 0
+        account.locked_until = None
+    else:
         revoke_all(db, account.id, clock=clock)
     db.flush()
     return account_dict(account)
@@ -189,15 +199,17 @@ class StoredPassword:
     staff_id: int
     password_hash: str
     active: bool
+    locked: bool
 
 
-def stored_password(db: Session, username: str) -> StoredPassword | None:
+def stored_password(db: Session, username: str, *, now: datetime) -> StoredPassword | None:
     """A read: what `check_password` needs, so that the slow argon2 verification runs outside
     any transaction (on SQLite a write transaction would hold the database's lock meanwhile)."""
     account = db.scalar(select(StaffAccount).where(StaffAccount.username == username.strip()))
     if account is None:
         return None
-    return StoredPassword(account.id, account.password_hash, account.active)
+    locked = account.locked_until is not None and account.locked_until > now
+    return StoredPassword(account.id, account.password_hash, account.active, locked)
 
 
 def check_password(stored: StoredPassword | None, password: str) -> int:
@@ -207,9 +219,23 @@ def check_password(stored: StoredPassword | None, password: str) -> int:
         _hasher.verify(stored.password_hash if stored else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         raise StaffRefusal("staff_login_failed") from None
-    if stored is None or not stored.active:
+    if stored is None or not stored.active or stored.locked:
         raise StaffRefusal("staff_login_failed")
     return stored.staff_id
+
+
+def record_failed_login(db: Session, staff_id: int, *, clock: Clock) -> None:
+    """One more wrong password; at MAX_FAILED_LOGINS the account is locked for LOCK_MINUTES."""
+    db.execute(
+        update(StaffAccount)
+        .where(StaffAccount.id == staff_id)
+        .values(failed_logins=StaffAccount.failed_logins + 1)
+    )
+    account = db.get(StaffAccount, staff_id)
+    if account is not None and account.failed_logins >= MAX_FAILED_LOGINS:
+        account.failed_logins = 0
+        account.locked_until = clock.now() + timedelta(minutes=LOCK_MINUTES)
+    db.flush()
 
 
 def open_session(
@@ -222,6 +248,8 @@ def open_session(
         raise StaffRefusal("staff_login_failed")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
+    account.failed_logins = 0
+    account.locked_until = None
     expires = clock.now() + timedelta(minutes=minutes)
     token, csrf = _issue(db, account, kind="cookie", expires_at=expires, clock=clock)
     return {

@@ -170,3 +170,17 @@ async def test_the_staff_routes_are_documented(city: Backend) -> None:
         responses = doc["paths"][path][method]["responses"]
         assert "application/json" in responses["200"]["content"], path
         assert "$ref" not in str(responses), path
+
+
+async def test_guessing_a_password_locks_the_account_for_a_while(city: Backend) -> None:
+    add_staff(city.settings.database_url, "cible", "coordinator", clock=city.clock)
+    for attempt in range(5):
+        r = await _login(city, "cible", f"essai-{attempt}")
+        assert r.status_code == 401
+    # Locked: even the right password is refused, with the same answer as a wrong one.
+    r = await _login(city, "cible")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "staff_login_failed"
+    assert "set-cookie" not in r.headers
+    city.clock.advance(timedelta(minutes=16))
+    r = await _login(city, "cible")
+    assert r.status_code == 200, r.text
