@@ -208,6 +208,21 @@ _ERROR_MESSAGES: dict[str, str] = {
     "internal_error": N_(
         "Un problème technique est survenu de notre côté. Veuillez réessayer dans un instant."
     ),
+    # City staff (backend/domain/roles.py): never the parents' "votre session" sentence.
+    "staff_unauthorized": N_(
+        "Connexion du personnel requise. Veuillez vous connecter avec votre compte du "
+        "personnel de la Ville."
+    ),
+    "staff_login_failed": N_("Le nom d'utilisateur ou le mot de passe est incorrect."),
+    "staff_forbidden": N_("Votre rôle ne permet pas cette action."),
+    "staff_csrf": N_(
+        "Cette demande n'a pas pu être vérifiée. Veuillez recharger la page, puis réessayer."
+    ),
+    "family_has_active_lines": N_(
+        "Ce dossier a encore des places réservées ou payées (%(lines)s) : ses données n'ont "
+        "pas été supprimées. Pour les supprimer quand même, relancez la commande avec --force."
+    ),
+    "staff_username_taken": N_("Ce nom d'utilisateur est déjà utilisé."),
 }
 
 _INSTALLMENT_REASONS: dict[str, str] = {

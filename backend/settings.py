@@ -19,7 +19,6 @@ class Settings:
     demo_mode: bool = False
     public_base_url: str = "http://localhost:8000"  # what links in SMS and courriels start with
     service_secret: str = "dev-service-secret"  # action server and bot channels
-    staff_secret: str = "dev-staff-secret"
     link_secret: str = "dev-link-secret"  # signs payment links and family tokens' lookups
     widget_secret: str = "dev-widget-secret"  # shared with the city site (web chat identity)
     gateway_webhook_secret: str = "dev-gateway-webhook-secret"
@@ -70,6 +69,9 @@ class Settings:
     retention_outbox_days: int = 30
     retention_conversation_days: int = 30
     tracker_database_url: str = ""  # Rasa's SQL tracker store; empty: nothing to purge here
+    # City staff (docs/STAFF.md): a browser login lasts this long, a programmatic token that.
+    staff_session_minutes: int = 480
+    staff_token_days: int = 90
 
     def insecure_defaults(self) -> list[str]:
         """Names of the secrets still at their development value.
@@ -79,7 +81,6 @@ class Settings:
         base = Settings()
         secrets = {
             "SERVICE_SECRET": (self.service_secret, base.service_secret),
-            "STAFF_SECRET": (self.staff_secret, base.staff_secret),
             "LINK_SECRET": (self.link_secret, base.link_secret),
             "WIDGET_SECRET": (self.widget_secret, base.widget_secret),
             "GATEWAY_WEBHOOK_SECRET": (self.gateway_webhook_secret, base.gateway_webhook_secret),
@@ -95,7 +96,6 @@ class Settings:
             demo_mode=_flag("DEMO_MODE"),
             public_base_url=env.get("PUBLIC_BASE_URL", base.public_base_url).rstrip("/"),
             service_secret=env.get("SERVICE_SECRET", base.service_secret),
-            staff_secret=env.get("STAFF_SECRET", base.staff_secret),
             link_secret=env.get("LINK_SECRET", base.link_secret),
             widget_secret=env.get("WIDGET_SECRET", base.widget_secret),
             gateway_webhook_secret=env.get("GATEWAY_WEBHOOK_SECRET", base.gateway_webhook_secret),
@@ -138,4 +138,8 @@ class Settings:
                 env.get("RETENTION_CONVERSATION_DAYS", base.retention_conversation_days)
             ),
             tracker_database_url=env.get("TRACKER_DATABASE_URL", ""),
+            staff_session_minutes=int(
+                env.get("STAFF_SESSION_MINUTES", base.staff_session_minutes)
+            ),
+            staff_token_days=int(env.get("STAFF_TOKEN_DAYS", base.staff_token_days)),
         )

@@ -24,8 +24,9 @@ from backend.adapters.clock import Clock
 from backend.adapters.gateway import PaymentGateway
 from backend.db.engine import TransactionConflict, run_transaction
 from backend.domain.errors import RegistrationError
+from backend.domain.roles import Action, StaffRefusal, require
 from backend.i18n import error_message, field_message
-from backend.services import auth
+from backend.services import auth, staff_accounts
 from backend.services.outbox import EmailSender, SmsSender
 from backend.settings import Settings
 
@@ -301,13 +302,45 @@ async def optional_family(request: Request) -> int | None:
     return family_id
 
 
-def staff_only(handler: Handler) -> Handler:
-    @wraps(handler)
-    async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        given = auth.bearer(request.headers.get("authorization"))
-        if not auth.secret_matches(given, state(request).settings.staff_secret):
-            raise RegistrationError("unauthorized")
-        _check_ids(kwargs)
-        return await handler(request, *args, **kwargs)
+STAFF_COOKIE = "staff_session"
+CSRF_HEADER = "x-csrf-token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-    return wrapper
+
+def staff_only(action: Action) -> Callable[[Handler], Handler]:
+    """City staff (docs/STAFF.md): a browser's session cookie, or `Authorization: Bearer
+    <staff token>` for a programmatic client; the service secret opens nothing here. A change
+    made with the cookie must send the session's CSRF token in `X-CSRF-Token`. The caller's
+    role must allow `action`. `request.ctx.staff` is the caller (`StaffPrincipal`).
+    Refusals are staff codes (401 staff_unauthorized, 403 staff_csrf / staff_forbidden), never
+    the parents' "session no longer active"."""
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            st = state(request)
+            bearer_token = auth.bearer(request.headers.get("authorization"))
+            token = bearer_token or request.cookies.get(STAFF_COOKIE)
+            kind = "token" if bearer_token else "cookie"
+            who = None
+            if token and len(token) <= staff_accounts.MAX_TOKEN_LENGTH:
+                now = st.clock.now()
+                who = await st.db(
+                    lambda db: staff_accounts.principal(db, token, now=now), write=False
+                )
+            if who is None or who.kind != kind:
+                raise StaffRefusal("staff_unauthorized")
+            if (
+                kind == "cookie"
+                and request.method not in _SAFE_METHODS
+                and not who.csrf_matches(request.headers.get(CSRF_HEADER))
+            ):
+                raise StaffRefusal("staff_csrf")
+            require(who.role, action)
+            request.ctx.staff = who
+            _check_ids(kwargs)
+            return await handler(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

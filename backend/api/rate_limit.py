@@ -112,10 +112,7 @@ def pay_wait(request: Request) -> float:
 def _holds_a_secret(request: Request) -> bool:
     settings = state(request).settings
     given = auth.bearer(request.headers.get("authorization"))
-    return bool(given) and (
-        auth.secret_matches(given, settings.service_secret)
-        or auth.secret_matches(given, settings.staff_secret)
-    )
+    return bool(given) and auth.secret_matches(given, settings.service_secret)
 
 
 async def _public_routes(request: Request) -> HTTPResponse | None:

@@ -453,3 +453,69 @@ class SmsOptOut(Base):
 # Retention deletes outbox messages by age (backend/services/retention.py); the jobs ask every
 # few seconds whether one is due.
 Index("ix_notification_created_at", Notification.created_at)
+# --------------------------------------------------------------------------- city staff
+
+
+class StaffAccount(Base):
+    """A person of the city's staff. The password is kept as an argon2id hash only."""
+
+    __tablename__ = "staff_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # backend.domain.roles.Role
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Wrong passwords in a row; at the limit, logins are refused until `locked_until`.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+    groups: Mapped[list[StaffGroup]] = relationship(
+        order_by="StaffGroup.group_id", cascade="all, delete-orphan"
+    )
+
+
+class StaffGroup(Base):
+    """A group an animator is assigned to: they see its children's roster."""
+
+    __tablename__ = "staff_group"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("activity_group.id"), primary_key=True)
+
+
+class StaffSession(Base):
+    """A staff login (browser cookie) or a programmatic token; only hashes are stored.
+
+    A cookie session also has a CSRF token (its hash here) that every change must send back in
+    a header. Revoked at logout or by the CLI; refused after `expires_at`."""
+
+    __tablename__ = "staff_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "cookie", "token"
+    csrf_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """One staff action that touched money or personal data, written in the action's own
+    transaction. `detail` is small and structured, never health data nor contact details."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)  # the backend's clock
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(80))  # the username, as it was then
+    via: Mapped[str] = mapped_column(String(10))  # "api", "cli"
+    action: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str] = mapped_column(String(30))
+    target_id: Mapped[str] = mapped_column(String(40))
+    family_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON object

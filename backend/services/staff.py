@@ -1,4 +1,9 @@
-"""What city staff may do (docs/API.md, "Staff")."""
+"""What city staff may do (docs/API.md, "Staff"; roles in docs/STAFF.md).
+
+Every function takes the `actor` and checks its role itself (`backend.domain.roles`), so the
+HTTP routes and the CLI apply the same rule; an action on money or personal data writes its
+audit row (`backend.services.audit`) in the same transaction. In-process callers that act on
+nobody's behalf (tests setting up a scenario) are recorded as `INTERNAL`."""
 
 from __future__ import annotations
 
@@ -14,31 +19,45 @@ from backend.db.models import (
     AccountStatus,
     CapacityPool,
     Family,
+    Group,
     InstallmentStatus,
     Line,
     LineStatus,
     Order,
     OrderStatus,
     PaymentMode,
+    Person,
     Season,
 )
 from backend.db.models import Session as ActivitySession
 from backend.domain.errors import RegistrationError
+from backend.domain.roles import Action, StaffRefusal, may_read_roster, require
 from backend.domain.states import PLACE_HOLDING
-from backend.services import capacity, messages, orders, queries, refunds, views, waitlist
-from backend.services.cart import cancel_pending_order
+from backend.services import audit, capacity, messages, orders, queries, refunds, views, waitlist
+from backend.services.audit import Actor
+from backend.services.cart import cancel_pending_order, cart_view
 from backend.services.family import family_dict
 from backend.settings import Settings
 
+INTERNAL = Actor(staff_id=None, username="interne", role="coordinator", via="internal")
 
-def approve_family(db: Session, client_number: str, *, clock: Clock) -> dict[str, Any]:
+
+def approve_family(
+    db: Session, client_number: str, *, clock: Clock, actor: Actor = INTERNAL
+) -> dict[str, Any]:
     """Pending -> approved. Returns `<Family>`. Raises not_found."""
+    require(actor.role, Action.APPROVE)
     family = db.scalar(select(Family).where(Family.client_number == client_number))
     if family is None:
         raise RegistrationError("not_found")
     if family.status != AccountStatus.APPROVED:
+        was = family.status.value
         family.status = AccountStatus.APPROVED
         messages.notify(db, clock=clock, family=family, kind="account_approved", params={})
+        audit.record(
+            db, actor, "family_approved", target_type="family", target_id=family.id,
+            family_id=family.id, clock=clock, detail={"from": was},
+        )
     db.flush()
     return family_dict(db, family)
 
@@ -62,15 +81,18 @@ def set_capacity(
     clock: Clock,
     settings: Settings,
     gateway: PaymentGateway,
+    actor: Actor = INTERNAL,
 ) -> dict[str, Any]:
     """New capacity (not below the places taken: invalid_request); raised places go to the
     waitlist. Returns `{"id", "capacity", "taken", "available", "waitlist_length"}`."""
+    require(actor.role, Action.CAPACITY)
     session = db.get(ActivitySession, session_id)
     if session is None:
         raise RegistrationError("not_found")
     if capacity_ < 0:
         raise RegistrationError("invalid_request", fields={"capacity": "min_0"})
     capacity.lock_sessions(db, [session.id])
+    before = capacity.counts(db, [session.pool_id])[session.pool_id][0]
     # Conditional, like every capacity change: a concurrent hold cannot slip under the new cap.
     result = db.execute(
         update(CapacityPool)
@@ -82,24 +104,38 @@ def set_capacity(
         taken = capacity.counts(db, [session.pool_id])[session.pool_id][1]
         raise RegistrationError("invalid_request", fields={"capacity": f"min_{taken}"})
     waitlist.offer_free_places(db, session.id, clock=clock, settings=settings, gateway=gateway)
+    audit.record(
+        db, actor, "capacity_changed", target_type="session", target_id=session.id,
+        clock=clock, detail={"from": before, "to": capacity_},
+    )
     db.flush()
     return _session_counts(db, session)
 
 
 def cancel_line(
-    db: Session, line_id: int, *, clock: Clock, settings: Settings, gateway: PaymentGateway
+    db: Session,
+    line_id: int,
+    *,
+    clock: Clock,
+    settings: Settings,
+    gateway: PaymentGateway,
+    actor: Actor = INTERNAL,
 ) -> dict[str, Any]:
     """Cancel any line; its place goes to the waitlist. A registration that was paid (or
     accepted in a deferred season) is settled (`backend.services.refunds`): its share of what
     was paid is refunded through the gateway, its share of what is still due is removed (an
     installment left at 0 $ is cancelled), and the payer is told ("registration_cancelled").
     Returns `<Line>` plus `refunded_cents` and `cancelled_installments`. Raises not_found,
-    refund_failed (nothing is changed then)."""
+    staff_forbidden (a confirmed registration needs a coordinator), refund_failed (nothing is
+    changed then)."""
+    require(actor.role, Action.CANCEL_UNPAID)
     line = db.get(Line, line_id)
     if line is None:
         raise RegistrationError("not_found")
     capacity.lock_sessions(db, [line.session_id])
     was = line.status
+    if was == LineStatus.CONFIRMED:
+        require(actor.role, Action.CANCEL_PAID)
     if was in (LineStatus.CANCELLED, LineStatus.RELEASED):
         return views.line_dict(db, line) | {"refunded_cents": 0, "cancelled_installments": []}
     if not capacity.move(db, line, [was], LineStatus.CANCELLED):
@@ -130,6 +166,17 @@ def cancel_line(
         waitlist.offer_free_places(
             db, line.session_id, clock=clock, settings=settings, gateway=gateway
         )
+    audit.record(
+        db, actor, "line_cancelled", target_type="line", target_id=line.id,
+        family_id=line.cart.family_id, clock=clock,
+        detail={
+            "from": was.value,
+            "order_id": line.order_id,
+            "refunded_cents": settlement.refunded_cents,
+            "reduced_cents": settlement.reduced_cents,
+            "cancelled_installments": [i["seq"] for i in settlement.cancelled_installments],
+        },
+    )
     db.flush()
     return views.line_dict(db, line) | {
         "refunded_cents": settlement.refunded_cents,
@@ -145,9 +192,11 @@ def set_payment_mode(
     clock: Clock,
     settings: Settings,
     gateway: PaymentGateway,
+    actor: Actor = INTERNAL,
 ) -> dict[str, Any]:
     """normal|deferred. Deferred -> normal sends a payment link for every deferred order
     (valid `offer_hours`, the first installment due today)."""
+    require(actor.role, Action.PAYMENT_MODE)
     season = db.get(Season, season_id)
     if season is None:
         raise RegistrationError("not_found")
@@ -181,6 +230,67 @@ def set_payment_mode(
                 },
             )
             links += 1
+    was = season.payment_mode.value
     season.payment_mode = new
+    audit.record(
+        db, actor, "payment_mode_changed", target_type="season", target_id=season.id,
+        clock=clock, detail={"from": was, "to": new.value, "payment_links_sent": links},
+    )
     db.flush()
     return {"id": season.id, "payment_mode": season.payment_mode.value, "payment_links_sent": links}
+
+
+def family_file(
+    db: Session, client_number: str, *, clock: Clock, settings: Settings, actor: Actor = INTERNAL
+) -> dict[str, Any]:
+    """What the help desk sees: the file (masked contacts, children, no health details), the
+    cart and the orders with their installments. A read: not audited."""
+    require(actor.role, Action.READ_FAMILY)
+    family = db.scalar(select(Family).where(Family.client_number == client_number))
+    if family is None:
+        raise RegistrationError("not_found")
+    orders = db.scalars(select(Order).where(Order.family_id == family.id).order_by(Order.id)).all()
+    return {
+        "family": family_dict(db, family),
+        "cart": cart_view(db, family.id, clock=clock, settings=settings),
+        "orders": [views.order_dict(db, order) for order in orders],
+    }
+
+
+def group_roster(db: Session, group_id: int, *, actor: Actor) -> dict[str, Any]:
+    """The children registered (confirmed) in a group's sessions, with their health records:
+    only for an animator assigned to that group (`roles.may_read_roster`)."""
+    require(actor.role, Action.READ_ROSTER)
+    group = db.get(Group, group_id)
+    if group is None:
+        raise RegistrationError("not_found")
+    if not may_read_roster(actor.role, actor.groups, group_id):
+        raise StaffRefusal("staff_forbidden")
+    rows = db.execute(
+        select(Person, ActivitySession.number)
+        .join(Line, Line.person_id == Person.id)
+        .join(ActivitySession, ActivitySession.id == Line.session_id)
+        .where(ActivitySession.group_id == group_id, Line.status == LineStatus.CONFIRMED)
+        .order_by(Person.last_name, Person.first_name, Person.id, ActivitySession.number)
+    ).all()
+    children: dict[int, dict[str, Any]] = {}
+    for person, week in rows:
+        child = children.get(person.id)
+        if child is None:
+            health = person.health
+            child = children[person.id] = {
+                "id": person.id,
+                "first_name": person.first_name,
+                "last_name": person.last_name,
+                "birth_date": views.iso(person.birth_date),
+                "sessions": [],
+                "health": None if health is None else {
+                    "allergies": health.allergies,
+                    "medication": health.medication,
+                    "glasses": health.glasses,
+                    "emergency_contact_name": health.emergency_contact_name,
+                    "emergency_contact_phone": health.emergency_contact_phone,
+                },
+            }
+        child["sessions"].append(week)
+    return {"group_id": group.id, "label": group.label, "children": list(children.values())}

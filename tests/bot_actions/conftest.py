@@ -9,6 +9,7 @@ process, so nothing here imports backend/ — the actions reach it over HTTP, as
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -54,6 +55,22 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
     )
 
 
+def _add_staff_account(url: str, env: dict[str, str]) -> None:
+    """A coordinator account and its bearer token, as the city's IT would make them (the
+    staff CLI, password on stdin), for the tests that play the help desk."""
+    cli = [str(APP_PY), "-m", "backend.staff_cli", "staff"]
+    subprocess.run(
+        [*cli, "create", "--username", "coordo", "--role", "coordinator"],
+        cwd=ROOT, env=env, check=True, capture_output=True, input=b"mot-de-passe-coordo\n",
+    )
+    issued = subprocess.run(
+        [*cli, "token", "coordo"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    from harness import STAFF_TOKENS
+
+    STAFF_TOKENS[url] = json.loads(issued.stdout)["token"]
+
+
 @pytest.fixture(scope="module")
 def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A backend of this module's own: tests in a module share its database, in file order."""
@@ -74,6 +91,7 @@ def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     subprocess.run(
         [str(APP_PY), "-m", "backend.demo"], cwd=ROOT, env=env, check=True, capture_output=True
     )
+    _add_staff_account(url, env)
     log_path = work / "backend.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

@@ -200,6 +200,14 @@ def responses(replies: list[Reply]) -> list[str | None]:
 # ------------------------------------------------------------ the backend, as a test sees it
 
 
+# Backend URL -> bearer token of a coordinator account (made by conftest with the staff CLI).
+STAFF_TOKENS: dict[str, str] = {}
+
+
+def staff_headers(base_url: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {STAFF_TOKENS[base_url]}"}
+
+
 def http_json(
     method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
 ) -> Any:

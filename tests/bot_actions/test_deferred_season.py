@@ -12,9 +12,7 @@ from flows import (
     registration_done,
     start_checkout,
 )
-from harness import http_json, outbox, responses
-
-STAFF = {"Authorization": "Bearer dev-staff-secret"}
+from harness import http_json, outbox, responses, staff_headers
 
 
 def _set_payment_mode(backend_url: str, mode: str) -> None:
@@ -23,7 +21,7 @@ def _set_payment_mode(backend_url: str, mode: str) -> None:
         "PATCH",
         f"{backend_url}/api/staff/seasons/{season['id']}",
         {"payment_mode": mode},
-        headers=STAFF,
+        headers=staff_headers(backend_url),
     )
 
 

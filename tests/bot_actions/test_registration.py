@@ -18,7 +18,7 @@ from flows import (
     registration_done,
     start_checkout,
 )
-from harness import Chat, cart, http_json, outbox, responses
+from harness import Chat, cart, http_json, outbox, responses, staff_headers
 
 LINK = re.compile(r"https?://\S+/p/[A-Za-z0-9_-]+")
 NBSP = "\u00a0"
@@ -318,7 +318,7 @@ async def test_week_corrected_after_the_cart(backend_url: str) -> None:
         "PATCH",
         f"{backend_url}/api/staff/sessions/{week5['id']}",
         {"capacity": 0},
-        headers={"Authorization": "Bearer dev-staff-secret"},
+        headers=staff_headers(backend_url),
     )
     chat.say("non c'est la semaine 5 que je voulais", "correct")
     replies = await chat.run("action_correct")

@@ -24,7 +24,6 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent / "api"))
 
 from api_harness import (  # noqa: E402
-    STAFF,
     Backend,
     camp_sessions,
     database_url,  # noqa: F401 - fixture (SQLite and PostgreSQL)
@@ -192,14 +191,14 @@ async def test_karim_pays_half_now_and_the_rest_a_month_later(city: Backend) -> 
 
     # One month later, the job charges the saved card for the rest.
     city.clock.set(from_local(datetime(2027, 5, 20, 9, 0)))
-    r = await city.http.post("/api/staff/jobs/run", headers={"Authorization": f"Bearer {STAFF}"})
+    r = await city.http.post("/api/staff/jobs/run", headers=city.staff_headers())
     assert r.status_code == 200, r.text
     token = (await identify(city, "100004", "581-555-0104"))["family_token"]  # a month later
     r = await city.call("GET", f"/api/orders/{order['order_id']}", token=token)
     view = r.json()
     assert view["status"] == "paid" and view["paid_cents"] == 28000 and view["due_cents"] == 0
     # Running the job again charges nothing more.
-    await city.http.post("/api/staff/jobs/run", headers={"Authorization": f"Bearer {STAFF}"})
+    await city.http.post("/api/staff/jobs/run", headers=city.staff_headers())
     r = await city.call("GET", f"/api/orders/{order['order_id']}", token=token)
     assert r.json()["paid_cents"] == 28000
 
@@ -220,7 +219,7 @@ async def test_declined_second_installment_sends_a_link_that_works(city: Backend
     assert page.status_code == 200 and "Paiement reçu" in page.text
 
     city.clock.set(from_local(datetime(2027, 5, 20, 9, 0)))
-    r = await city.http.post("/api/staff/jobs/run", headers={"Authorization": f"Bearer {STAFF}"})
+    r = await city.http.post("/api/staff/jobs/run", headers=city.staff_headers())
     assert r.status_code == 200, r.text
     token = (await identify(city, "100001", "418-555-0101"))["family_token"]  # a month later
     r = await city.call("GET", f"/api/orders/{order['order_id']}", token=token)

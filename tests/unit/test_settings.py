@@ -15,7 +15,6 @@ def test_development_secrets_are_reported() -> None:
     assert "SERVICE_SECRET" in Settings().insecure_defaults()
     strong = Settings(
         service_secret="s" * 32,
-        staff_secret="t" * 32,
         link_secret="l" * 32,
         widget_secret="w" * 32,
         gateway_webhook_secret="g" * 32,

@@ -26,7 +26,7 @@ from backend.db.models import AccountStatus, Base, Family, Person
 from backend.settings import Settings
 
 SERVICE = "test-service-secret"
-STAFF = "test-staff-secret"
+STAFF_PASSWORD = "mot-de-passe-du-personnel"
 START = from_local(datetime(2027, 4, 20, 19, 0))
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -110,6 +110,29 @@ def add_family(
     return family
 
 
+def add_staff(
+    url: str,
+    username: str,
+    role: str,
+    *,
+    clock: ManualClock,
+    groups: tuple[int, ...] = (),
+    password: str = STAFF_PASSWORD,
+) -> str:
+    """A staff account (through the service the CLI uses) and a bearer token for it."""
+    from backend.services import staff_accounts
+
+    engine = make_engine(url)
+    try:
+        with transaction(make_session_factory(engine)) as db:
+            staff_accounts.create_account(
+                db, username, password, role, groups=groups, clock=clock
+            )
+            return str(staff_accounts.issue_token(db, username, clock=clock, days=30)["token"])
+    finally:
+        engine.dispose()
+
+
 def seed_minimal(url: str) -> None:
     """Four families like the demo's (no catalog): enough for identification and auth."""
     engine = make_engine(url)
@@ -155,6 +178,20 @@ class Backend:
     email: Recorder
     app: Any
     http: httpx.AsyncClient = field(init=False)
+    staff_tokens: dict[str, str] = field(default_factory=dict)
+
+    def staff_headers(
+        self, role: str = "coordinator", groups: tuple[int, ...] = ()
+    ) -> dict[str, str]:
+        """`Authorization` for a staff account of that role (created once per backend), with
+        a bearer token as a programmatic client would have."""
+        key = f"{role}:{','.join(map(str, groups))}"
+        if key not in self.staff_tokens:
+            username = f"{role}-{len(self.staff_tokens) + 1}"
+            self.staff_tokens[key] = add_staff(
+                self.settings.database_url, username, role, clock=self.clock, groups=groups
+            )
+        return {"Authorization": f"Bearer {self.staff_tokens[key]}"}
 
     def headers(self, family_token: str | None = None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {SERVICE}"}
@@ -194,7 +231,6 @@ async def start_backend(
         demo_mode=demo_mode,
         public_base_url=base_url,
         service_secret=SERVICE,
-        staff_secret=STAFF,
         **settings,
     )
     clock = clock or ManualClock(START)

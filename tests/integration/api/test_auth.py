@@ -1,8 +1,8 @@
-"""Who may call what: service secret, family tokens scoped to one family, staff secret."""
+"""Who may call what: service secret, family tokens scoped to one family, staff accounts."""
 
 from __future__ import annotations
 
-from api_harness import STAFF, Backend, camp_sessions, identify
+from api_harness import Backend, camp_sessions, identify
 
 
 async def test_no_or_wrong_service_secret_is_401(city: Backend) -> None:
@@ -92,15 +92,16 @@ async def test_a_family_token_cannot_reach_another_family(city: Backend) -> None
     assert r.status_code == 200 and r.json()["total_cents"] == 19000
 
 
-async def test_staff_routes_need_the_staff_secret(city: Backend) -> None:
+async def test_staff_routes_need_a_staff_account(city: Backend) -> None:
     path = "/api/staff/families/100003/approve"
     r = await city.call("POST", path)  # the service secret is not enough
     assert r.status_code == 401
-    r = await city.http.post(path, headers={"Authorization": f"Bearer {STAFF}"})
+    assert r.json()["error"]["code"] == "staff_unauthorized"
+    r = await city.http.post(path, headers=city.staff_headers("help_desk"))
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "approved"
     r = await city.http.post(
-        "/api/staff/families/999999/approve", headers={"Authorization": f"Bearer {STAFF}"}
+        "/api/staff/families/999999/approve", headers=city.staff_headers("help_desk")
     )
     assert r.status_code == 404
 

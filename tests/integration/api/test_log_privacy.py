@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_harness import STAFF, START, Backend, seed_demo_data, start_backend, stop_backend
+from api_harness import START, Backend, seed_demo_data, start_backend, stop_backend
 from order_flow import checked_out
 from sqlalchemy import text
 
@@ -65,7 +65,7 @@ async def test_no_code_link_or_token_in_any_log(
 ) -> None:
     family_token, order = await checked_out(logged)
     logged.app.ctx.state.sms = RefusingProvider()
-    r = await logged.http.post("/api/staff/jobs/run", headers={"Authorization": f"Bearer {STAFF}"})
+    r = await logged.http.post("/api/staff/jobs/run", headers=logged.staff_headers())
     assert r.status_code == 200, r.text
     async with httpx.AsyncClient(timeout=30) as browser:
         assert (await browser.get(order["payment_url"])).status_code == 200

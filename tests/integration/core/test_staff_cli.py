@@ -12,11 +12,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from backend.adapters.clock import ManualClock, from_local
 from backend.db.engine import make_engine, make_session_factory, transaction
-from backend.db.models import AccountStatus, Family, Line, LineStatus, Notification, Order
+from backend.db.models import (
+    AccountStatus,
+    Family,
+    Line,
+    LineStatus,
+    Notification,
+    Order,
+    StaffAccount,
+)
 from backend.demo import migrate, seed_demo
 from backend.services import cart, checkout
 from backend.settings import Settings
@@ -33,13 +42,29 @@ def _city(tmp_path: Path) -> Settings:
     with transaction(make_session_factory(engine)) as db:
         seed_demo(db, clock=ManualClock(from_local(datetime(2027, 4, 20, 19))))
     engine.dispose()
-    return Settings(database_url=url)
+    settings = Settings(database_url=url)
+    code, account, err = _run(
+        settings, "staff", "create", "--username", "coordo", "--role", "coordinator",
+        stdin=PASSWORD + "\n",
+    )
+    assert code == 0, err
+    assert account["role"] == "coordinator" and "password" not in json.dumps(account)
+    return settings
+
+
+PASSWORD = "un-long-mot-de-passe"
+
+
+def _run(settings: Settings, *args: str, stdin: str = "") -> tuple[int, Any, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--now", NOW, *args], settings=settings, out=out, err=err,
+                stdin=io.StringIO(stdin))
+    return code, json.loads(out.getvalue()) if code == 0 else None, err.getvalue()
 
 
 def _cli(settings: Settings, *args: str) -> tuple[int, Any, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["--now", NOW, *args], settings=settings, out=out, err=err)
-    return code, json.loads(out.getvalue()) if code == 0 else None, err.getvalue()
+    """A command done for the coordinator account `coordo` (created by `_city`)."""
+    return _run(settings, "--staff", "coordo", *args)
 
 
 def _db(settings: Settings, fn: Any) -> Any:
@@ -138,7 +163,8 @@ def test_module_entry_point(tmp_path: Path) -> None:
     settings = _city(tmp_path)
     env = {**os.environ, "DATABASE_URL": settings.database_url, "DEMO_MODE": ""}
     done = subprocess.run(
-        [sys.executable, "-m", "backend.staff_cli", "--now", NOW, "family", "100002"],
+        [sys.executable, "-m", "backend.staff_cli", "--now", NOW, "--staff", "coordo",
+         "family", "100002"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -148,3 +174,74 @@ def test_module_entry_point(tmp_path: Path) -> None:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 0 and "approve" in done.stdout and "jobs" in done.stdout
+
+
+def test_accounts_are_managed_without_a_password_on_the_command_line(tmp_path: Path) -> None:
+    settings = _city(tmp_path)
+    # No password option: it would stay in the shell history and the process list.
+    with pytest.raises(SystemExit):
+        _run(settings, "staff", "create", "--username", "x", "--role", "help_desk",
+             "--password", PASSWORD)
+    code, _, err = _run(settings, "staff", "create", "--username", "court", "--role",
+                        "help_desk", stdin="court\n")
+    assert code == 1 and err.startswith("invalid_request:")
+    code, _, err = _run(settings, "staff", "create", "--username", "coordo", "--role",
+                        "help_desk", stdin=PASSWORD + "\n")
+    assert code == 1 and err.startswith("staff_username_taken: Ce nom d'utilisateur")
+    code, anim, _ = _run(settings, "staff", "create", "--username", "anim", "--role",
+                         "animator", "--group", "1", stdin=PASSWORD + "\n")
+    assert code == 0 and anim["groups"] == [1]
+    hashes = _db(settings, lambda db: db.scalars(select(StaffAccount.password_hash)).all())
+    assert all(h.startswith("$argon2id$") and PASSWORD not in h for h in hashes)
+
+    # An action needs a known, active account, and that account's role.
+    code, _, err = _run(settings, "approve", "100003")
+    assert code == 1 and err.startswith("staff_unauthorized: Connexion du personnel requise.")
+    code, _, err = _run(settings, "--staff", "anim", "approve", "100003")
+    assert code == 1 and err.startswith("staff_forbidden: Votre rôle")
+    code, _, _ = _run(settings, "staff", "disable", "coordo")
+    assert code == 0
+    code, _, err = _cli(settings, "approve", "100003")
+    assert code == 1 and err.startswith("staff_unauthorized")
+    code, _, _ = _run(settings, "staff", "enable", "coordo")
+    code, result, _ = _cli(settings, "approve", "100003")
+    assert code == 0 and result["status"] == "approved"
+    code, token, _ = _run(settings, "staff", "token", "coordo")
+    assert code == 0 and len(token["token"]) >= 40
+    code, accounts, _ = _run(settings, "staff", "list")
+    assert [(a["username"], a["role"]) for a in accounts] == [
+        ("coordo", "coordinator"), ("anim", "animator")]
+
+    # The audit log through the CLI: the approval, by whom, through what.
+    code, entries, _ = _cli(settings, "audit", "--family", "100003")
+    assert code == 0
+    (entry,) = entries
+    assert (entry["actor"], entry["via"], entry["action"]) == ("coordo", "cli", "family_approved")
+    assert entry["at"] == "2027-04-20T23:00:00"  # 19 h in the city, stored as UTC
+    code, _, err = _run(settings, "--staff", "anim", "audit")
+    assert code == 1 and err.startswith("staff_forbidden")
+
+
+def test_loi_25_export_and_delete_through_the_cli(tmp_path: Path) -> None:
+    settings = _city(tmp_path)
+    out = tmp_path / "famille-100002.json"
+    code, result, err = _cli(settings, "export", "100002", "--out", str(out))
+    assert code == 0, err
+    assert result["written"] == str(out) and result["members"] == 2
+    assert out.stat().st_mode & 0o777 == 0o600  # personal data: readable by its owner only
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["family"]["phone"] == "+14185550102"
+    assert [m["first_name"] for m in data["members"]] == ["Marc", "Emma"]
+    # An existing file is never overwritten.
+    code, _, err = _cli(settings, "export", "100002", "--out", str(out))
+    assert code == 1 and "existe déjà" in err
+
+    code, result, err = _cli(settings, "delete", "100002")
+    assert code == 0, err
+    assert result["people_deleted"] == 2
+    code, _, err = _cli(settings, "family", "100002")
+    assert code == 1 and err.startswith("not_found")
+    code, entries, _ = _cli(settings, "audit")
+    assert [e["action"] for e in entries] == ["family_deleted", "family_exported"]
+    assert all(e["actor"] == "coordo" and e["via"] == "cli" for e in entries)
+    assert "+1418" not in json.dumps(entries)
