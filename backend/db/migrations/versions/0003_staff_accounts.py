@@ -1,6 +1,6 @@
 """staff accounts, sessions, group assignments and the audit log
 
-Revision ID: 0003_staff_accounts
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-01 10:00:00
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_staff_accounts"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """identification limits: keyed hashes of the typed phone, client number and client address;
 the outbox's age index for retention
 
-Revision ID: 0005_identification_limits
+Revision ID: 0005
 Revises: 0002
 Create Date: 2026-12-01 10:00:00
 """
@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_identification_limits"
+revision: str = "0005"
 # The chain's previous revision id is "0002" (file 0002_refund_ledger.py).
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
