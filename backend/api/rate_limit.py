@@ -33,6 +33,7 @@ EPOCH = datetime(1970, 1, 1)
 # forgotten address starts again with a full bucket, which only ever errs toward the parent).
 MAX_ADDRESSES = 50_000
 WEBHOOK_PATH = "/api/gateway/webhook"
+STAFF_PREFIX = "/api/staff"
 PAY_PREFIX = "/p/"
 
 
@@ -119,6 +120,8 @@ async def _public_routes(request: Request) -> HTTPResponse | None:
     path = request.path
     if path.startswith(PAY_PREFIX) or path == WEBHOOK_PATH or _holds_a_secret(request):
         return None  # the payment pages count in their own bucket (backend/api/pay.py)
+    if path.startswith(STAFF_PREFIX):
+        return None  # password guessing is stopped per account (docs/STAFF.md, lockout)
     wait = limiter(request).public.take(client_address(request))
     if not wait:
         return None

@@ -27,9 +27,9 @@ class Health(BaseModel):
 
 
 class Challenge(BaseModel):
+    """The same answer whether or not the pair matched and wherever the code went."""
+
     challenge_id: str
-    channel: Literal["sms", "email"]
-    destination: str
 
 
 class Child(BaseModel):

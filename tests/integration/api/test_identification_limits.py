@@ -126,7 +126,7 @@ async def test_a_stranger_trying_phones_on_one_client_number_is_stopped(
     # Even the right phone now waits: the refusal must not depend on whether the pair matches.
     status, body = await _start(backend, "100001", "418-555-0101")
     assert status == 429 and body["error"]["code"] == "rate_limited"
-    status, body = await _start(backend, " 100001 ", "514-555-0188")
+    status, body = await _start(backend, "100001", "514-555-0188")
     assert status == 429 and body["error"]["code"] == "rate_limited"
     assert _counts(backend) == before
     backend.clock.advance(timedelta(minutes=61))
