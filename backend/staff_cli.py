@@ -11,6 +11,7 @@ with status 1. See docs/OPERATIONS.md.
     python -m backend.staff_cli cancel 42              # cancel line 42 (refund if it was paid)
     python -m backend.staff_cli season 1 normal        # deferred -> normal: payment links go out
     python -m backend.staff_cli jobs                   # expiries, offers, installments, outbox
+    python -m backend.staff_cli revoke-sessions --client-number 100001   # sign the family out
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from backend.db.engine import make_engine, make_session_factory, run_transaction
 from backend.db.models import Family, Order
 from backend.domain.errors import RegistrationError
 from backend.i18n import error_message
-from backend.services import cart, common, outbox, staff
+from backend.services import auth, cart, common, outbox, staff
 from backend.services.family import family_dict
 from backend.settings import Settings
 
@@ -118,6 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("season_id", type=int)
     p.add_argument("payment_mode", choices=["normal", "deferred"])
     sub.add_parser("jobs", help="run expiries, offers, due installments, then send the outbox")
+    p = sub.add_parser("revoke-sessions", help="end every open chat session of a family")
+    p.add_argument("--client-number", required=True)
     return parser
 
 
@@ -157,6 +160,8 @@ def main(
             result = ctx.run(
                 lambda db: staff.set_payment_mode(db, args.season_id, args.payment_mode, **ctx.deps)
             )
+        elif args.command == "revoke-sessions":
+            result = ctx.run(lambda db: auth.revoke_family_sessions(db, args.client_number))
         else:
             result = _jobs(ctx)
     except RegistrationError as refusal:

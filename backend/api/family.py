@@ -10,7 +10,7 @@ from sanic_ext import openapi
 
 from backend.api.common import family_only, ok, optional_family, parse_query, service_only, state
 from backend.api.schemas import EligibleQuery
-from backend.services import catalog, family
+from backend.services import auth, catalog, family
 
 bp = Blueprint("family", url_prefix="/api")
 
@@ -23,6 +23,17 @@ async def get_family(request: Request) -> HTTPResponse:
     family_id: int = request.ctx.family_id
     view = await st.db(lambda db: family.family_view(db, family_id), write=False)
     return ok(view)
+
+
+@bp.post("/family/session/revoke")
+@openapi.summary("Sign out: the family token stops working at once")
+@family_only
+async def revoke_session(request: Request) -> HTTPResponse:
+    st = state(request)
+    token = str(request.headers.get("x-family-token"))
+    await st.db(lambda db: auth.revoke_token(db, token))
+    st.tokens.forget(token)
+    return ok({"revoked": True})
 
 
 @bp.get("/season")
