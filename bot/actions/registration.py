@@ -44,6 +44,7 @@ from .formatting import (
     local_datetime,
     money,
 )
+from .session import family_token
 
 log = logging.getLogger(__name__)
 
@@ -404,7 +405,7 @@ class ValidateRegistrationForm(FormValidationAction):
         starting = activating(tracker, "registration_form")
         if not starting and not new_user_turn(tracker):
             return []
-        token = tracker.get_slot("family_token")
+        token = family_token(tracker)
         if not token:
             return []
         try:
@@ -442,7 +443,7 @@ class ValidateRegistrationForm(FormValidationAction):
 
 
 async def _ctx_state(tracker: Tracker) -> tuple[Context, State]:
-    return await load(tracker.get_slot("family_token")), State.from_tracker(tracker)
+    return await load(family_token(tracker)), State.from_tracker(tracker)
 
 
 class AskChild(AskAction):
@@ -650,7 +651,7 @@ class ActionPrepareRegistration(Action):
         identified = bool(tracker.get_slot("identified"))
         if not identified:
             found, response = await identify_from_metadata(
-                (tracker.latest_message or {}).get("metadata")
+                (tracker.latest_message or {}).get("metadata"), tracker.sender_id
             )
             if found:
                 events.extend(found)
@@ -670,7 +671,7 @@ class ActionAfterIdentification(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        token = tracker.get_slot("family_token")
+        token = family_token(tracker)
         if not tracker.get_slot("identified") or not token:
             if tracker.get_slot("id_code") != "locked":
                 dispatcher.utter_message(response="utter_not_identified")
