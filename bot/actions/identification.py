@@ -15,7 +15,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from . import parsing
+from . import facts, parsing
 from .backend_client import BackendError, backend
 from .common import AskAction, is_interruption, latest_text, new_user_turn, repair_events
 from .session import identified_events
@@ -133,7 +133,7 @@ class ValidateIdentificationForm(FormValidationAction):
             if is_interruption(tracker):
                 return []
             # facts about the registration given now are kept for later ("c'est pour Léa au camp")
-            return self._keep_facts(tracker, text) + repair_events(tracker)
+            return await self._keep_facts(tracker, text) + repair_events(tracker)
 
         events.append(SlotSet("repair_level", 0.0))
         if current_client and current_phone:
@@ -149,11 +149,11 @@ class ValidateIdentificationForm(FormValidationAction):
         return events
 
     @staticmethod
-    def _keep_facts(tracker: Tracker, text: str) -> list[EventType]:
+    async def _keep_facts(tracker: Tracker, text: str) -> list[EventType]:
         if not text or not any(c.isalpha() for c in text):
             return []
-        kept = " ".join(filter(None, [tracker.get_slot("pending_facts"), text]))
-        return [SlotSet("pending_facts", kept[-1000:])]
+        kept = await facts.kept_facts(tracker.get_slot("pending_facts"), text)
+        return [SlotSet("pending_facts", kept)]
 
     async def _verify(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str

@@ -23,7 +23,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from . import parsing
+from . import facts, parsing
 from .backend_client import BackendError, backend
 from .common import (
     AskAction,
@@ -417,7 +417,11 @@ class ValidateRegistrationForm(FormValidationAction):
         state = State.from_tracker(tracker)
         before = copy.deepcopy(state.as_slots())
         requested = None if starting else tracker.get_slot("requested_slot")
-        text = (tracker.get_slot("pending_facts") or "") if starting else latest_text(tracker)
+        text = (
+            facts.as_text(tracker.get_slot("pending_facts"), ctx)
+            if starting
+            else latest_text(tracker)
+        )
         messages: list[Message] = []
         resolve(ctx, state, text, requested, domain, messages)
         if is_interruption(tracker):  # "pourquoi ?" names no child: a rule answers it
@@ -646,8 +650,8 @@ class ActionPrepareRegistration(Action):
             return [FollowupAction("action_listen")]
         events: list[EventType] = [SlotSet("awaiting", None), SlotSet("repair_level", 0.0)]
         text = latest_text(tracker)
-        facts = " ".join(filter(None, [tracker.get_slot("pending_facts"), text]))[-1000:]
-        events.append(SlotSet("pending_facts", facts or None))
+        kept = await facts.kept_facts(tracker.get_slot("pending_facts"), text)
+        events.append(SlotSet("pending_facts", kept))
         identified = bool(tracker.get_slot("identified"))
         if not identified:
             found, response = await identify_from_metadata(
