@@ -102,10 +102,12 @@ class ValidateIdentificationForm(FormValidationAction):
         text = latest_text(tracker)
         events: list[EventType] = []
 
-        # a widget token or the SMS sender may arrive with any message
-        found, response = await identify_from_metadata(
-            (tracker.latest_message or {}).get("metadata"), tracker.sender_id
-        )
+        # a widget token or the SMS sender may arrive with any message (not after a sign-out)
+        found: list[EventType] = []
+        if not tracker.get_slot("signed_out"):
+            found, _ = await identify_from_metadata(
+                (tracker.latest_message or {}).get("metadata"), tracker.sender_id
+            )
         if found:
             return found + [
                 SlotSet("id_client_number", "-"),

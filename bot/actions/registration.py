@@ -653,7 +653,7 @@ class ActionPrepareRegistration(Action):
         kept = await facts.kept_facts(tracker.get_slot("pending_facts"), text)
         events.append(SlotSet("pending_facts", kept))
         identified = bool(tracker.get_slot("identified"))
-        if not identified:
+        if not identified and not tracker.get_slot("signed_out"):
             found, response = await identify_from_metadata(
                 (tracker.latest_message or {}).get("metadata"), tracker.sender_id
             )
