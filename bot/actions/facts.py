@@ -137,7 +137,8 @@ def _catalog_words(ctx: Context | None) -> set[str]:
 
 
 def _names(text: str, vocabulary: set[str]) -> list[str]:
-    raw = re.findall(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", text)
+    # "J'aimerais" is two words; "Marie-Ève" is one
+    raw = re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", text)
     found: list[str] = []
     for i, word in enumerate(raw):
         norm = parsing.normalize(word)
@@ -146,6 +147,7 @@ def _names(text: str, vocabulary: set[str]) -> list[str]:
             or norm in parsing._NAME_FILLERS
             or norm in _NOT_NAMES
             or norm in vocabulary
+            or norm in parsing.MONTHS
             or parsing.parse_yes_no(word) is not None
         ):
             continue
