@@ -94,3 +94,34 @@ def test_the_list_is_data_and_marks_the_code_question() -> None:
 def test_folding_ignores_case_accents_and_punctuation() -> None:
     assert fold("Épi-Pen, l'ÉTÉ") == "epi pen l ete"
     assert fold("cœliaque") == "coeliaque"
+
+
+def _variants(text: str) -> list[str]:
+    """How the same words arrive: as typed, shouted, without accents, texto style."""
+    import unicodedata
+
+    bare = "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+    )
+    return [text, text.upper(), text.lower(), bare, bare.lower().replace("'", " "), f"{text}!!"]
+
+
+def test_generated_mixes_mask_every_sensitive_one_and_no_ordinary_one() -> None:
+    """Each sensitive phrasing inside ordinary registration talk, in every spelling variant, is
+    caught; ordinary messages joined two by two, in the same variants, never are."""
+    import random
+
+    rng = random.Random(2027)
+    sensitive, ordinary = 0, 0
+    for text in SENSITIVE:
+        for variant in _variants(text):
+            before, after = rng.choice(ORDINARY), rng.choice(ORDINARY)
+            for mixed in (variant, f"{before}, {variant}", f"{variant}. {after}"):
+                assert mentions_sensitive(mixed), mixed
+                sensitive += 1
+    for first in ORDINARY:
+        for second in ORDINARY:
+            for variant in _variants(f"{first}, {second}"):
+                assert not mentions_sensitive(variant), variant
+                ordinary += 1
+    assert sensitive == len(SENSITIVE) * 18 and ordinary == len(ORDINARY) ** 2 * 6
