@@ -3,9 +3,10 @@
 When Rasa saves a turn (after it, so the actions saw the real words), the text of a parent's
 message is replaced by `[masqué]` (in `text` and in the NLU result's text and entities) when
 the message answered a sensitive question (the one-time code: `requested_slot` was `id_code`
-when it arrived; the list is `sensitive_slots` in bot/privacy/sensitive.yml) or when it
-mentions health, medication, an allergy, a diagnosis or a numéro d'assurance sociale. The
-intent is kept: the dialogue policies read it on the next turns.
+when it arrived; the list is `sensitive_slots` in bot/privacy/sensitive.yml), when it is
+code-shaped once a code was sent, or when it mentions health, medication, an allergy, a
+diagnosis or a numéro d'assurance sociale. The intent is kept: the dialogue policies read it on
+the next turns.
 
 Where the conversations live (docs/DEPLOYMENT.md): PostgreSQL when TRACKER_DB_HOST is set
 (TRACKER_DB_PORT, TRACKER_DB_NAME, TRACKER_DB_USER, TRACKER_DB_PASSWORD); in demo mode without
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -44,18 +46,33 @@ log = logging.getLogger(__name__)
 DEFAULT_SQLITE_PATH = "var/rasa-tracker.db"
 
 
+def _code_shaped(text: str | None) -> bool:
+    """Six digits and no other ("482913", "le code : 482 913")."""
+    return len(re.sub(r"\D", "", text or "")) == 6
+
+
 def masked_user_events(events: Iterable[Event]) -> set[int]:
-    """Positions (in `events`) of the parent's messages the store must not keep."""
+    """Positions (in `events`) of the parent's messages the store must not keep.
+
+    Besides answers to a sensitive question, a code-shaped message is masked once a code was
+    sent in the session: a parent may type it again after the question is over (after a lock,
+    or with "renvoyer le code"), and a client number masked on the way costs nothing.
+    """
     sensitive = sensitive_list()
     requested: Any = None
+    code_sent = False
     masked: set[int] = set()
     for index, event in enumerate(events):
         if isinstance(event, (SessionStarted, Restarted, AllSlotsReset)):
-            requested = None
+            requested, code_sent = None, False
         elif isinstance(event, SlotSet) and event.key == "requested_slot":
             requested = event.value
+        elif isinstance(event, SlotSet) and event.key == "challenge_id" and event.value:
+            code_sent = True
         elif isinstance(event, UserUttered) and (
-            requested in sensitive.slots or sensitive.mentions(event.text)
+            requested in sensitive.slots
+            or (code_sent and _code_shaped(event.text))
+            or sensitive.mentions(event.text)
         ):
             masked.add(index)
     return masked

@@ -26,6 +26,7 @@ from bot.tracker_store import RedactingTrackerStore
 ROOT = Path(__file__).resolve().parents[3]
 PG = "postgresql://postgres@127.0.0.1:5432"
 CODE = "482913"
+LATE_CODE = "557 120"
 TOKEN = "Zq3v9kPp-family-token-in-clear_x"
 HEALTH = "Léa est allergique aux arachides, elle a son ÉpiPen"
 SENDER = "web_" + "a" * 32
@@ -89,6 +90,7 @@ def _conversation(domain: Domain) -> DialogueStateTracker:
     for event in [
         ActionExecuted("action_listen"),
         _user("je veux inscrire Léa au camp de jour", "register"),
+        SlotSet("challenge_id", "c-1"),
         SlotSet("requested_slot", "id_code"),
         BotUttered("Si ces renseignements correspondent à un dossier, … Quel est ce code ?"),
         ActionExecuted("action_listen"),
@@ -112,9 +114,12 @@ async def test_no_code_no_health_word_no_token_in_the_events_table(
     domain = _domain()
     tracker = _conversation(domain)
     await store.save(tracker)
-    # a later turn is saved too, and the earlier rows are not written twice
+    # a later turn is saved too, and the earlier rows are not written twice; a code typed
+    # again once the question is over is masked all the same
     tracker.update(ActionExecuted("action_listen"))
     tracker.update(_user("elle prend du Ritalin le matin"))
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(_user(LATE_CODE))
     await store.save(tracker)
 
     engine = sa.create_engine(f"{PG}/{database}")
@@ -126,8 +131,8 @@ async def test_no_code_no_health_word_no_token_in_the_events_table(
         f"{kind} " + json.dumps(json.loads(data), ensure_ascii=False) for kind, data in rows
     ).lower()
     assert len(rows) == len(tracker.events)
-    for secret in (CODE, CODE[:3] + " " + CODE[3:], TOKEN, "allergique", "arachide", "épipen",
-                   "ritalin"):
+    secrets = (CODE, CODE[:3] + " " + CODE[3:], LATE_CODE, TOKEN)
+    for secret in (*secrets, "allergique", "arachide", "épipen", "ritalin"):
         assert secret.lower() not in dump, secret
     user_texts = [json.loads(data)["text"] for kind, data in rows if kind == "user"]
     assert user_texts == [
@@ -136,13 +141,14 @@ async def test_no_code_no_health_word_no_token_in_the_events_table(
         MASK,
         "semaines 2 à 4 avec service de garde",
         MASK,
+        MASK,
     ]
 
     # read back by the store, the conversation goes on: intents kept, the token still opens
     again = await store.retrieve(SENDER)
     assert again is not None
     assert [e.intent_name for e in again.events if isinstance(e, UserUttered)] == [
-        "register", "inform", "inform", "inform", "inform"
+        "register", "inform", "inform", "inform", "inform", "inform"
     ]
     assert decrypt_at_rest(again.get_slot("family_token"), SENDER) == TOKEN
     assert again.get_slot("id_code") == "ok"
