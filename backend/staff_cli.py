@@ -21,6 +21,7 @@ from the command line.
     python -m backend.staff_cli --staff mtremblay audit --limit 20
     python -m backend.staff_cli --staff mtremblay export 100001 --out famille-100001.json
     python -m backend.staff_cli --staff mtremblay delete 100001 [--force]
+    python -m backend.staff_cli --staff mtremblay revoke-sessions --client-number 100001
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true",
         help="even with places held or paid (cart lines cancelled, paid ones anonymised)",
     )
+    p = sub.add_parser("revoke-sessions", help="sign a family out of every open chat session")
+    p.add_argument("--client-number", required=True)
     return parser
 
 
@@ -276,6 +279,9 @@ def _act(args: argparse.Namespace, ctx: Context) -> Any:
         return ctx.run(lambda db: _audit(db, args, _actor(db, name)))
     if args.command == "export":
         return _export(args, ctx, name)
+    if args.command == "revoke-sessions":
+        return ctx.run(lambda db: staff.revoke_family_sessions(
+            db, args.client_number, clock=ctx.clock, actor=_actor(db, name)))
     if args.command == "delete":
         return ctx.run(lambda db: family_data.delete_family(
             db, args.client_number, force=args.force, **deps, actor=_actor(db, name)))

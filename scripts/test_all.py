@@ -28,6 +28,7 @@ BOT_ENV_TESTS = [
     "tests/integration/channels/sms",
     "tests/bot_actions",
     "tests/integration/several_processes",
+    "tests/integration/tracker_store",
 ]
 
 

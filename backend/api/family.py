@@ -12,7 +12,7 @@ from backend.api.common import family_only, ok, optional_family, parse_query, se
 from backend.api.openapi_doc import FAMILY, SERVICE, documented
 from backend.api.responses import Catalog, EligibleCatalog, Family, Season
 from backend.api.schemas import EligibleQuery
-from backend.services import catalog, family
+from backend.services import auth, catalog, family
 
 bp = Blueprint("family", url_prefix="/api")
 
@@ -26,6 +26,17 @@ async def get_family(request: Request) -> HTTPResponse:
     family_id: int = request.ctx.family_id
     view = await st.db(lambda db: family.family_view(db, family_id), write=False)
     return ok(view)
+
+
+@bp.post("/family/session/revoke")
+@openapi.summary("Sign out: the family token stops working at once")
+@family_only
+async def revoke_session(request: Request) -> HTTPResponse:
+    st = state(request)
+    token = str(request.headers.get("x-family-token"))
+    await st.db(lambda db: auth.revoke_token(db, token))
+    st.tokens.forget(token)
+    return ok({"revoked": True})
 
 
 @bp.get("/season")

@@ -33,7 +33,17 @@ from backend.db.models import Session as ActivitySession
 from backend.domain.errors import RegistrationError
 from backend.domain.roles import Action, StaffRefusal, may_read_roster, require
 from backend.domain.states import PLACE_HOLDING
-from backend.services import audit, capacity, messages, orders, queries, refunds, views, waitlist
+from backend.services import (
+    audit,
+    auth,
+    capacity,
+    messages,
+    orders,
+    queries,
+    refunds,
+    views,
+    waitlist,
+)
 from backend.services.audit import Actor
 from backend.services.cart import cancel_pending_order, cart_view
 from backend.services.family import family_dict
@@ -60,6 +70,21 @@ def approve_family(
         )
     db.flush()
     return family_dict(db, family)
+
+
+def revoke_family_sessions(
+    db: Session, client_number: str, *, clock: Clock, actor: Actor = INTERNAL
+) -> dict[str, int]:
+    """Sign a family out of every open chat session (a parent reports someone else, or a session
+    left open on a shared computer). Raises not_found."""
+    require(actor.role, Action.READ_FAMILY)
+    result = auth.revoke_family_sessions(db, client_number)
+    family_id = db.scalar(select(Family.id).where(Family.client_number == client_number))
+    audit.record(
+        db, actor, "family_sessions_revoked", target_type="family", target_id=family_id,
+        family_id=family_id, clock=clock, detail=result,
+    )
+    return result
 
 
 def _session_counts(db: Session, session: ActivitySession) -> dict[str, Any]:

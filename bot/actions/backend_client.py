@@ -116,6 +116,14 @@ class Backend:
             "POST", "/api/identify/widget", json={"widget_token": widget_token}
         )
 
+    async def revoke_session(self, token: str) -> dict[str, Any]:
+        """Sign out: the backend refuses this token from now on; nothing of it stays cached."""
+        self.forget(token)
+        try:
+            return await self.request("POST", "/api/family/session/revoke", token=token)
+        finally:
+            self.forget(token)
+
     # ------------------------------------------------------------------ family, season, catalog
     async def family(self, token: str) -> dict[str, Any]:
         return await self._cached(("family", token), 30.0, "/api/family", token)

@@ -26,6 +26,7 @@ from .formatting import (
     money,
 )
 from .registration import State, clear_registration
+from .session import family_token
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +222,7 @@ class ActionAddToCart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        token = tracker.get_slot("family_token")
+        token = family_token(tracker)
         state = State.from_tracker(tracker)
         new_lines: list[int] = []
         try:
@@ -269,7 +270,7 @@ class ActionShowCart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        token = tracker.get_slot("family_token")
+        token = family_token(tracker)
         if not token:
             dispatcher.utter_message(response="utter_need_identification")
             return []
@@ -357,7 +358,7 @@ class ActionRemoveLine(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        token = tracker.get_slot("family_token")
+        token = family_token(tracker)
         if not token:
             dispatcher.utter_message(response="utter_need_identification")
             return []
@@ -390,7 +391,7 @@ class ActionCorrect(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        token = tracker.get_slot("family_token")
+        token = family_token(tracker)
         last = [int(i) for i in tracker.get_slot("last_lines") or []]
         if not token or not last:
             dispatcher.utter_message(response="utter_correction_unclear")

@@ -26,6 +26,7 @@ from .common import (
     yes_no_buttons,
 )
 from .formatting import fragment, local_time, long_date, money
+from .session import family_token
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class ActionStartCheckout(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        token = tracker.get_slot("family_token")
+        token = family_token(tracker)
         reset = [
             SlotSet("pay_installments", None),
             SlotSet("pay_accept", None),
@@ -112,7 +113,7 @@ class ValidateCheckoutForm(FormValidationAction):
         )
         if wanted:
             try:
-                terms = await backend.terms(tracker.get_slot("family_token"))
+                terms = await backend.terms(family_token(tracker))
             except BackendError as err:
                 backend_trouble(dispatcher, err.code)
                 return [SlotSet("ask_done", True)]
@@ -138,7 +139,7 @@ class ValidateCheckoutForm(FormValidationAction):
 
 
 async def _terms(tracker: Tracker) -> tuple[dict[str, Any], dict[str, Any]]:
-    token = tracker.get_slot("family_token")
+    token = family_token(tracker)
     return await backend.terms(token), await backend.cart(token)
 
 
@@ -196,7 +197,7 @@ class ActionCheckout(Action):
         if tracker.get_slot("pay_accept") != "yes":
             dispatcher.utter_message(response="utter_terms_declined")
             return done
-        token = tracker.get_slot("family_token")
+        token = family_token(tracker)
         installments = int(tracker.get_slot("pay_installments") or 1)
         try:
             cart = await backend.cart(token)

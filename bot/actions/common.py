@@ -34,6 +34,8 @@ INTERRUPTIONS = {
     "cart_view",
     "stop",
     "resend_code",
+    "sign_out",
+    "not_me",
 }
 
 

@@ -15,10 +15,10 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from . import parsing
+from . import facts, parsing
 from .backend_client import BackendError, backend
 from .common import AskAction, is_interruption, latest_text, new_user_turn, repair_events
-from .formatting import fragment
+from .session import identified_events
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +38,9 @@ async def help_line_events() -> list[EventType]:
     return [SlotSet("help_phone", phone), SlotSet("help_hours", hours)]
 
 
-def identified_events(result: dict[str, Any]) -> list[EventType]:
-    family = result.get("family") or {}
-    return [
-        SlotSet("family_token", result["family_token"]),
-        SlotSet("identified", True),
-        SlotSet("payer_name", family.get("payer_name")),
-    ]
-
-
 async def identify_from_metadata(
     metadata: dict[str, Any] | None,
+    sender_id: str,
 ) -> tuple[list[EventType], str | None]:
     """Events for a family known from the channel, and a response name.
 
@@ -58,11 +50,11 @@ async def identify_from_metadata(
     try:
         if metadata.get("widget_token"):
             result = await backend.identify_widget(str(metadata["widget_token"]))
-            return identified_events(result), "utter_identified_channel"
+            return identified_events(result, sender_id), "utter_identified_channel"
         if metadata.get("phone"):
             result = await backend.identify_phone(str(metadata["phone"]))
             if result.get("match") == "one":
-                return identified_events(result), None
+                return identified_events(result, sender_id), None
             if result.get("match") == "several":
                 return [], "utter_phone_several"
     except BackendError as err:
@@ -80,7 +72,7 @@ class ActionSessionStart(Action):
     ) -> list[EventType]:
         events: list[EventType] = [SessionStarted(), *(await help_line_events())]
         metadata = tracker.get_slot("session_started_metadata")
-        found, response = await identify_from_metadata(metadata)
+        found, response = await identify_from_metadata(metadata, tracker.sender_id)
         events.extend(found)
         if response:
             dispatcher.utter_message(
@@ -110,10 +102,12 @@ class ValidateIdentificationForm(FormValidationAction):
         text = latest_text(tracker)
         events: list[EventType] = []
 
-        # a widget token or the SMS sender may arrive with any message
-        found, response = await identify_from_metadata(
-            (tracker.latest_message or {}).get("metadata")
-        )
+        # a widget token or the SMS sender may arrive with any message (not after a sign-out)
+        found: list[EventType] = []
+        if not tracker.get_slot("signed_out"):
+            found, _ = await identify_from_metadata(
+                (tracker.latest_message or {}).get("metadata"), tracker.sender_id
+            )
         if found:
             return found + [
                 SlotSet("id_client_number", "-"),
@@ -141,7 +135,7 @@ class ValidateIdentificationForm(FormValidationAction):
             if is_interruption(tracker):
                 return []
             # facts about the registration given now are kept for later ("c'est pour Léa au camp")
-            return self._keep_facts(tracker, text) + repair_events(tracker)
+            return await self._keep_facts(tracker, text) + repair_events(tracker)
 
         events.append(SlotSet("repair_level", 0.0))
         if current_client and current_phone:
@@ -151,18 +145,17 @@ class ValidateIdentificationForm(FormValidationAction):
                 dispatcher.utter_message(response="utter_backend_error")
                 log.warning("identify/start failed: %s", err.code)
                 return [SlotSet("id_phone", None)]
-            events += [
-                SlotSet("challenge_id", started["challenge_id"]),
-                SlotSet("code_destination", destination(domain, started)),
-            ]
+            # the same answer whether or not the file matched, and no word of where the code
+            # went: a stranger learns nothing about a client number from the reply
+            events.append(SlotSet("challenge_id", started["challenge_id"]))
         return events
 
     @staticmethod
-    def _keep_facts(tracker: Tracker, text: str) -> list[EventType]:
+    async def _keep_facts(tracker: Tracker, text: str) -> list[EventType]:
         if not text or not any(c.isalpha() for c in text):
             return []
-        kept = " ".join(filter(None, [tracker.get_slot("pending_facts"), text]))
-        return [SlotSet("pending_facts", kept[-1000:])]
+        kept = await facts.kept_facts(tracker.get_slot("pending_facts"), text)
+        return [SlotSet("pending_facts", kept)]
 
     async def _verify(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str
@@ -190,20 +183,11 @@ class ValidateIdentificationForm(FormValidationAction):
             response="utter_identified",
             payer_name=(result.get("family") or {}).get("payer_name", ""),
         )
-        return identified_events(result) + [
+        return identified_events(result, tracker.sender_id) + [
             SlotSet("id_code", "ok"),
             SlotSet("challenge_id", None),
             SlotSet("repair_level", 0.0),
         ]
-
-
-def destination(domain: DomainDict, started: dict[str, Any]) -> str:
-    name = (
-        "utter_fragment_dest_email"
-        if started.get("channel") == "email"
-        else "utter_fragment_dest_sms"
-    )
-    return fragment(domain, name, destination=started.get("destination", ""))
 
 
 class ActionResendCode(Action):
@@ -225,11 +209,9 @@ class ActionResendCode(Action):
             else:
                 dispatcher.utter_message(response="utter_backend_error")
             return [SlotSet("ask_done", True)]
-        where = destination(domain, started)
-        dispatcher.utter_message(response="utter_code_resent", code_destination=where)
+        dispatcher.utter_message(response="utter_code_resent")
         return [
-            SlotSet("challenge_id", started.get("challenge_id", challenge)),
-            SlotSet("code_destination", where),
+            SlotSet("challenge_id", started.get("challenge_id") or challenge),
             SlotSet("ask_done", True),
         ]
 

@@ -23,7 +23,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from . import parsing
+from . import facts, parsing
 from .backend_client import BackendError, backend
 from .common import (
     AskAction,
@@ -44,6 +44,7 @@ from .formatting import (
     local_datetime,
     money,
 )
+from .session import family_token
 
 log = logging.getLogger(__name__)
 
@@ -404,7 +405,7 @@ class ValidateRegistrationForm(FormValidationAction):
         starting = activating(tracker, "registration_form")
         if not starting and not new_user_turn(tracker):
             return []
-        token = tracker.get_slot("family_token")
+        token = family_token(tracker)
         if not token:
             return []
         try:
@@ -416,7 +417,11 @@ class ValidateRegistrationForm(FormValidationAction):
         state = State.from_tracker(tracker)
         before = copy.deepcopy(state.as_slots())
         requested = None if starting else tracker.get_slot("requested_slot")
-        text = (tracker.get_slot("pending_facts") or "") if starting else latest_text(tracker)
+        text = (
+            facts.as_text(tracker.get_slot("pending_facts"), ctx)
+            if starting
+            else latest_text(tracker)
+        )
         messages: list[Message] = []
         resolve(ctx, state, text, requested, domain, messages)
         if is_interruption(tracker):  # "pourquoi ?" names no child: a rule answers it
@@ -442,7 +447,7 @@ class ValidateRegistrationForm(FormValidationAction):
 
 
 async def _ctx_state(tracker: Tracker) -> tuple[Context, State]:
-    return await load(tracker.get_slot("family_token")), State.from_tracker(tracker)
+    return await load(family_token(tracker)), State.from_tracker(tracker)
 
 
 class AskChild(AskAction):
@@ -645,12 +650,12 @@ class ActionPrepareRegistration(Action):
             return [FollowupAction("action_listen")]
         events: list[EventType] = [SlotSet("awaiting", None), SlotSet("repair_level", 0.0)]
         text = latest_text(tracker)
-        facts = " ".join(filter(None, [tracker.get_slot("pending_facts"), text]))[-1000:]
-        events.append(SlotSet("pending_facts", facts or None))
+        kept = await facts.kept_facts(tracker.get_slot("pending_facts"), text)
+        events.append(SlotSet("pending_facts", kept))
         identified = bool(tracker.get_slot("identified"))
-        if not identified:
+        if not identified and not tracker.get_slot("signed_out"):
             found, response = await identify_from_metadata(
-                (tracker.latest_message or {}).get("metadata")
+                (tracker.latest_message or {}).get("metadata"), tracker.sender_id
             )
             if found:
                 events.extend(found)
@@ -670,7 +675,7 @@ class ActionAfterIdentification(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        token = tracker.get_slot("family_token")
+        token = family_token(tracker)
         if not tracker.get_slot("identified") or not token:
             if tracker.get_slot("id_code") != "locked":
                 dispatcher.utter_message(response="utter_not_identified")

@@ -25,6 +25,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import bot.actions
+from bot.sealing import decrypt_at_rest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
@@ -187,6 +188,13 @@ class Chat:
 
     def dump(self) -> str:
         return "\n".join(self.transcript)
+
+    @property
+    def token(self) -> str:
+        """The family token the actions would send, opened from its sealed slot."""
+        opened = decrypt_at_rest(self.slots["family_token"], self.sender)
+        assert opened, f"no family token in this conversation:\n{self.dump()}"
+        return opened
 
 
 def texts(replies: list[Reply]) -> str:

@@ -32,7 +32,7 @@ def plain(text: str) -> str:
 def lines_of(base_url: str, chat: Chat, child: str) -> list[dict]:
     return [
         line
-        for line in cart(base_url, chat.slots["family_token"])["lines"]
+        for line in cart(base_url, chat.token)["lines"]
         if line["child"] == child
     ]
 
@@ -136,7 +136,7 @@ async def test_full_week_waitlist_with_position_then_a_line_removed(backend_url:
     assert "liste d'attente, rang 1 (sans frais)" in replies[1].text
     # Léa's lines wait for their payment in the same cart (405,00 $); Thomas adds 2 × 95,00 $
     # and nothing for the waitlisted week
-    payable = cart(backend_url, chat.slots["family_token"])["payable_cents"]
+    payable = cart(backend_url, chat.token)["payable_cents"]
     assert payable == 40500 + 19000
     assert "Total : 595,00 $." in plain(replies[1].text)
 
@@ -191,7 +191,7 @@ async def test_ineligible_child_explained_and_two_installments_refused_for_swimm
     terms = http_json(
         "GET",
         f"{backend_url}/api/checkout/terms",
-        headers={"X-Family-Token": chat.slots["family_token"]},
+        headers={"X-Family-Token": chat.token},
     )
     assert terms["allowed"] == [1]
     replies = await start_checkout(chat, "je veux payer en 2 versements")
@@ -271,7 +271,7 @@ async def test_unknown_child_and_missing_level_are_explained(backend_url: str) -
     replies = await chat.answer("niveau 4")
     assert chat.slots["reg_group"], chat.dump()
     assert (
-        cart(backend_url, chat.slots["family_token"])["payable_cents"] == 40500 + 9500
+        cart(backend_url, chat.token)["payable_cents"] == 40500 + 9500
     )  # nothing added yet
 
 

@@ -1,0 +1,270 @@
+"""Facts of a registration said before the parent is identified, kept parsed, never as words.
+
+"Je voudrais inscrire Léa au camp de jour, semaines 2 à 4 ; elle a le TDAH" must not end up in
+a slot (slots live in the tracker store): what is kept in `pending_facts` is what the message
+says about the registration, parsed against the public catalog — first names, which child
+("les deux", "la plus vieille"), the program, site and level ids, week numbers, options, a
+T-shirt size — as JSON. A clause that mentions health, medication or a NAS is not read at all.
+Once the family is known, `as_text` says those facts back in the words the registration form
+parses, as if the parent had just said them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from ..privacy.sensitive import mentions_sensitive
+from . import parsing
+from .backend_client import BackendError, backend
+from .context import Context
+
+log = logging.getLogger(__name__)
+
+MAX_NAMES = 4
+_WHICH = {"both": "les deux", "oldest": "la plus vieille", "youngest": "le plus jeune"}
+# a first name written in lowercase is recognised after these words ("inscrire lea")
+_BEFORE_NAME = {"inscrire", "pour", "et"}
+_NOT_NAMES = frozenset(
+    [
+        "je",
+        "j",
+        "tu",
+        "nous",
+        "vous",
+        "on",
+        "bonjour",
+        "bonsoir",
+        "allo",
+        "salut",
+        "hello",
+        "hi",
+        "oui",
+        "non",
+        "merci",
+        "svp",
+        "stp",
+        "avec",
+        "sans",
+        "aussi",
+        "ou",
+        "a",
+        "en",
+        "sur",
+        "dans",
+        "une",
+        "un",
+        "des",
+        "d",
+        "l",
+        "s",
+        "n",
+        "qu",
+        "que",
+        "ca",
+        "cet",
+        "cette",
+        "ce",
+        "ces",
+        "voudrais",
+        "voudrait",
+        "aimerais",
+        "veut",
+        "veux",
+        "peux",
+        "peut",
+        "faire",
+        "fait",
+        "mettre",
+        "inscrire",
+        "inscription",
+        "inscriptions",
+        "semaine",
+        "semaines",
+        "sem",
+        "lundi",
+        "mardi",
+        "mercredi",
+        "jeudi",
+        "vendredi",
+        "samedi",
+        "dimanche",
+        "matin",
+        "soir",
+        "midi",
+        "ans",
+        "an",
+        "age",
+        "sont",
+        "suis",
+        "est",
+        "ete",
+        "ai",
+        "as",
+        "ont",
+        "avons",
+        "leur",
+        "leurs",
+        "notre",
+        "votre",
+        "vos",
+        "nos",
+        "mes",
+        "tes",
+        "ses",
+        "mon",
+        "ma",
+        "ta",
+        "sa",
+    ]
+)
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in re.split(r"[,;.!?\n]+|\bmais\b", text) if c.strip()]
+
+
+def _catalog_words(ctx: Context | None) -> set[str]:
+    if ctx is None:
+        return set()
+    found: set[str] = set()
+    for named in (*ctx.program_names(), *ctx.site_names()):
+        for alias in (named.name, *named.aliases):
+            found.update(parsing.words(alias))
+    return found
+
+
+def _names(text: str, vocabulary: set[str]) -> list[str]:
+    # "J'aimerais" is two words; "Marie-Ève" is one
+    raw = re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", text)
+    found: list[str] = []
+    for i, word in enumerate(raw):
+        norm = parsing.normalize(word)
+        if (
+            len(norm) < 2
+            or norm in parsing._NAME_FILLERS
+            or norm in _NOT_NAMES
+            or norm in vocabulary
+            or norm in parsing.MONTHS
+            or parsing.parse_yes_no(word) is not None
+        ):
+            continue
+        after_cue = i > 0 and parsing.normalize(raw[i - 1]) in _BEFORE_NAME
+        if word[:1].isupper() and not word.isupper() or after_cue:
+            name = word[:1].upper() + word[1:]
+            if name not in found:
+                found.append(name)
+    return found
+
+
+def parse_facts(text: str, ctx: Context | None) -> dict[str, Any]:
+    """What a message says about a registration, without the family (ctx: the catalog only)."""
+    kept = " , ".join(c for c in _clauses(text) if not mentions_sensitive(c))
+    facts: dict[str, Any] = {}
+    norm = parsing.normalize(kept)
+    names = _names(kept, _catalog_words(ctx))
+    if names:
+        facts["names"] = names[:MAX_NAMES]
+    for which, pattern in (
+        ("both", parsing._BOTH),
+        ("oldest", parsing._OLDEST),
+        ("youngest", parsing._YOUNGEST),
+    ):
+        if pattern.search(norm):
+            facts["which"] = which
+            break
+    size = parsing.parse_tshirt(kept) if ("taille" in norm or "chandail" in norm) else None
+    if size:
+        facts["tshirt"] = size
+    if ctx is None:
+        return facts
+    program = parsing.best_match(kept, ctx.program_names())
+    if program is not None:
+        facts["program"] = program
+    site = parsing.best_match(kept, ctx.site_names(program))
+    if site is not None:
+        facts["site"] = site
+    level = parsing.parse_level(kept)
+    if level is not None:
+        facts["level"] = level
+    pool = ctx.weeks_of_program(program)
+    weeks = parsing.parse_weeks(kept, pool)
+    if weeks:
+        facts["weeks"] = weeks
+    choice = parsing.parse_options(kept, pool)
+    if not choice.empty:
+        facts["options"] = {
+            code: (choice.weeks.get(code) or True) if wanted else False
+            for code, wanted in choice.wanted.items()
+        }
+    return facts
+
+
+def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    merged = {**previous, **new}
+    if previous.get("names") and new.get("names"):
+        merged["names"] = list(dict.fromkeys(previous["names"] + new["names"]))[:MAX_NAMES]
+    if previous.get("options") and new.get("options"):
+        merged["options"] = {**previous["options"], **new["options"]}
+    return merged
+
+
+def load_facts(value: Any) -> dict[str, Any]:
+    try:
+        facts = json.loads(value) if isinstance(value, str) and value else {}
+    except ValueError:
+        return {}
+    return facts if isinstance(facts, dict) else {}
+
+
+async def kept_facts(previous: Any, text: str) -> str | None:
+    """The `pending_facts` slot after a message: JSON of parsed facts, marked `noted` as soon
+    as the parent asked for something (the bot then says it kept the request)."""
+    facts = load_facts(previous)
+    if not text or not any(c.isalpha() for c in text):
+        return json.dumps(facts) if facts else None
+    try:
+        ctx: Context | None = Context(family={}, catalog=await backend.catalog())
+    except BackendError as err:  # the form asks for what could not be read
+        log.info("catalog unavailable for the facts kept: %s", err.code)
+        ctx = None
+    merged = merge(facts, parse_facts(text, ctx))
+    merged["noted"] = True
+    return json.dumps(merged, ensure_ascii=False)
+
+
+def as_text(value: Any, ctx: Context) -> str:
+    """The kept facts in the words the registration form parses."""
+    facts = load_facts(value)
+    parts: list[str] = []
+    if facts.get("names"):
+        parts.append(" et ".join(str(n) for n in facts["names"]))
+    elif facts.get("which") in _WHICH:
+        parts.append(_WHICH[facts["which"]])
+    try:
+        if facts.get("program") is not None:
+            parts.append(ctx.program(int(facts["program"]))["name"])
+        site = facts.get("site")
+        if site is not None:
+            parts.append(next(s["name"] for s in ctx.catalog.get("sites", []) if s["id"] == site))
+    except (StopIteration, KeyError, TypeError, ValueError):
+        pass  # the catalog changed since: the form asks again
+    if facts.get("level") is not None:
+        parts.append(f"niveau {int(facts['level'])}")
+    if facts.get("weeks"):
+        parts.append("semaines " + " et ".join(str(int(n)) for n in facts["weeks"]))
+    words = {"garde": "service de garde", "velo": "transport à vélo"}
+    for code, wanted in (facts.get("options") or {}).items():
+        if code not in words:
+            continue
+        if wanted is False:
+            parts.append(f"pas de {words[code]}")
+        elif isinstance(wanted, list):
+            parts.append(f"{words[code]} semaines " + " et ".join(str(int(n)) for n in wanted))
+        else:
+            parts.append(f"avec {words[code]}")
+    if facts.get("tshirt"):
+        parts.append(f"taille {facts['tshirt']}")
+    return ", ".join(parts)
