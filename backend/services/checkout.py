@@ -19,7 +19,7 @@ from backend.db.models import InstallmentStatus, LineStatus, Order, OrderStatus,
 from backend.domain import holds
 from backend.domain import installments as terms_rule
 from backend.domain.errors import RegistrationError
-from backend.services import capacity, messages, orders, queries, views, waitlist
+from backend.services import capacity, orders, outbox, queries, views, waitlist
 from backend.services.cart import PAYABLE, cancel_pending_order, cart_lines
 from backend.settings import Settings
 
@@ -113,7 +113,7 @@ def checkout(
             capacity.move(
                 db, line, PAYABLE, LineStatus.CONFIRMED, hold_expires_at=None, offer_expires_at=None
             )
-        messages.notify(
+        outbox.enqueue(
             db,
             clock=clock,
             family=family,
@@ -121,7 +121,7 @@ def checkout(
             params={
                 "order_id": order.id,
                 "total_cents": order.total_cents,
-                "lines": [messages.message_line(db, line) for line in payable],
+                "lines": [views.message_line(db, line) for line in payable],
             },
         )
     else:
@@ -131,7 +131,7 @@ def checkout(
             else:
                 line.offer_expires_at = holds.extended(line.offer_expires_at, link_expires)
         first = order.installments[0]
-        messages.notify(
+        outbox.enqueue(
             db,
             clock=clock,
             family=family,

@@ -27,7 +27,7 @@ from backend.db.models import (
     OrderStatus,
 )
 from backend.domain.states import check_installment_transition, order_status_after_payment
-from backend.services import capacity, messages, orders, queries, refunds, views
+from backend.services import capacity, orders, outbox, queries, refunds, views
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def on_checkout_completed(
             _refund_unmatched(
                 db, order, inst, charge_id, amount_cents, "amount_mismatch", clock, gateway
             )
-        messages.notify(
+        outbox.enqueue(
             db,
             clock=clock,
             family=family,
@@ -174,7 +174,7 @@ def on_checkout_completed(
         )
         _set_installment(inst, InstallmentStatus.REFUNDED)
         orders.set_order_status(order, OrderStatus.REFUNDED)
-        messages.notify(
+        outbox.enqueue(
             db,
             clock=clock,
             family=family,
@@ -182,7 +182,7 @@ def on_checkout_completed(
             params={
                 "order_id": order.id,
                 "amount_cents": amount_cents,
-                "lines": [messages.message_line(db, line) for line in lines],
+                "lines": [views.message_line(db, line) for line in lines],
             },
         )
         db.flush()
@@ -199,14 +199,14 @@ def on_checkout_completed(
         for i in order.installments
         if i.status in (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)
     ]
-    messages.notify(
+    outbox.enqueue(
         db,
         clock=clock,
         family=family,
         kind="confirmation",
         params={
             "order_id": order.id,
-            "lines": [messages.message_line(db, line) for line in lines],
+            "lines": [views.message_line(db, line) for line in lines],
             "paid_cents": paid,
             "total_cents": order.total_cents,
             "due": due,
@@ -304,7 +304,7 @@ def charge_due_installments(
         _set_installment(inst, InstallmentStatus.FAILED)
         expires = clock.now() + timedelta(hours=settings.offer_hours)
         orders.open_checkout(db, order, inst, expires, gateway=gateway)
-        messages.notify(
+        outbox.enqueue(
             db,
             clock=clock,
             family=queries.get_family(db, order.family_id),

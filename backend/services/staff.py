@@ -37,8 +37,8 @@ from backend.services import (
     audit,
     auth,
     capacity,
-    messages,
     orders,
+    outbox,
     queries,
     refunds,
     views,
@@ -63,7 +63,7 @@ def approve_family(
     if family.status != AccountStatus.APPROVED:
         was = family.status.value
         family.status = AccountStatus.APPROVED
-        messages.notify(db, clock=clock, family=family, kind="account_approved", params={})
+        outbox.enqueue(db, clock=clock, family=family, kind="account_approved", params={})
         audit.record(
             db, actor, "family_approved", target_type="family", target_id=family.id,
             family_id=family.id, clock=clock, detail={"from": was},
@@ -171,14 +171,14 @@ def cancel_line(
         settlement = refunds.settle_cancelled_line(
             db, order, line, clock=clock, settings=settings, gateway=gateway
         )
-        messages.notify(
+        outbox.enqueue(
             db,
             clock=clock,
             family=queries.get_family(db, order.family_id),
             kind="registration_cancelled",
             params={
                 "order_id": order.id,
-                "line": messages.message_line(db, line),
+                "line": views.message_line(db, line),
                 "refunded_cents": settlement.refunded_cents,
                 "cancelled_installments": settlement.cancelled_installments,
                 "remaining_due": settlement.remaining_due,
@@ -240,7 +240,7 @@ def set_payment_mode(
             expires = clock.now() + timedelta(hours=settings.offer_hours)
             orders.set_order_status(order, OrderStatus.AWAITING_PAYMENT)
             orders.open_checkout(db, order, first, expires, gateway=gateway)
-            messages.notify(
+            outbox.enqueue(
                 db,
                 clock=clock,
                 family=queries.get_family(db, order.family_id),

@@ -142,3 +142,10 @@ def order_dict(db: Session, order: Order, settings: Settings | None = None) -> d
             None if order.status == OrderStatus.DEFERRED else payment_url(settings, order)
         )
     return result
+
+
+def message_line(db: Session, line: Line) -> dict[str, Any]:
+    """What a text or courriel says about a line (no health data, ever)."""
+    d = line_dict(db, line)
+    keys = ("child", "program", "group", "site", "week", "starts_on", "ends_on", "options")
+    return {k: d[k] for k in keys} | {"price_cents": d["price_cents"]}

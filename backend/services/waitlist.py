@@ -32,7 +32,7 @@ from backend.db.models import (
 from backend.db.models import Session as ActivitySession
 from backend.domain import holds
 from backend.domain.states import ACTIVE
-from backend.services import capacity, messages, orders, views
+from backend.services import capacity, orders, outbox, views
 from backend.settings import Settings
 
 
@@ -94,12 +94,12 @@ def expire_and_cascade(
             holds_released += 1
         else:
             offers_expired += 1
-            messages.notify(
+            outbox.enqueue(
                 db,
                 clock=clock,
                 family=line.cart.family,
                 kind="offer_expired",
-                params=messages.message_line(db, line),
+                params=views.message_line(db, line),
             )
 
     orders_expired = _expire_orders(db, touched_orders)
@@ -351,14 +351,14 @@ def _make_offer(
         clock=clock,
         gateway=gateway,
     )
-    params = messages.message_line(db, line) | {
+    params = views.message_line(db, line) | {
         "deadline": views.iso(line.offer_expires_at),
         "url": views.payment_url(settings, order),
         "order_id": order.id,
         "amount_cents": order.total_cents,
         "options_unavailable": dropped,
     }
-    messages.notify(db, clock=clock, family=family, kind="waitlist_offer", params=params)
+    outbox.enqueue(db, clock=clock, family=family, kind="waitlist_offer", params=params)
 
 
 def waitlist_length(db: Session, session_id: int) -> int:
