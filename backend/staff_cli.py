@@ -34,7 +34,7 @@ from backend.db.engine import make_engine, make_session_factory, run_transaction
 from backend.db.models import Family, Order
 from backend.domain.errors import RegistrationError
 from backend.i18n import error_message
-from backend.services import cart, common, outbox, staff
+from backend.services import cart, common, dispatch, staff
 from backend.services.family import family_dict
 from backend.settings import Settings
 
@@ -85,7 +85,7 @@ def _jobs(ctx: Context) -> dict[str, Any]:
         run_due_jobs(ctx.factory, clock=ctx.clock, settings=ctx.settings, gateway=ctx.gateway)
     )
     result["outbox_sent"] = asyncio.run(
-        outbox.dispatch_pending(
+        dispatch.dispatch_pending(
             ctx.factory,
             clock=ctx.clock,
             sms=sms_sender_from_settings(ctx.settings),

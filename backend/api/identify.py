@@ -16,7 +16,7 @@ from backend.api.schemas import (
 )
 from backend.domain.errors import RegistrationError
 from backend.i18n import field_message
-from backend.services import identification, outbox
+from backend.services import identification, phones
 
 bp = Blueprint("identify", url_prefix="/api/identify")
 
@@ -27,7 +27,7 @@ bp = Blueprint("identify", url_prefix="/api/identify")
 @service_only
 async def start(request: Request) -> HTTPResponse:
     body = parse(request, IdentifyStart)
-    if outbox.normalize_phone(body.phone) is None:
+    if phones.normalize_phone(body.phone) is None:
         raise invalid({"phone": field_message("bad_phone")})
     st = state(request)
     answer = await st.db(

@@ -9,13 +9,13 @@ from sanic_ext import openapi
 from backend.api.common import invalid, ok, parse, parse_query, service_only, state
 from backend.api.schemas import PhoneOnly, SmsStatusQuery
 from backend.i18n import field_message
-from backend.services import outbox
+from backend.services import outbox, phones
 
 bp = Blueprint("sms", url_prefix="/api/sms")
 
 
 def _phone(raw: str) -> str:
-    normalized = outbox.normalize_phone(raw)
+    normalized = phones.normalize_phone(raw)
     if normalized is None:
         raise invalid({"phone": field_message("bad_phone")})
     return normalized

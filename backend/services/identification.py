@@ -33,7 +33,7 @@ from backend.db.models import (
     IdentityChallenge,
 )
 from backend.domain.errors import RegistrationError
-from backend.services import auth, outbox
+from backend.services import auth, outbox, phones
 from backend.services.family import family_view
 from backend.settings import Settings
 
@@ -65,8 +65,8 @@ def _channel_for(db: Session, family: Family) -> Channel:
 
 def _destination(family: Family | None, channel: Channel, typed_phone: str) -> str:
     if family is not None and channel is Channel.EMAIL and family.email:
-        return outbox.mask_email(family.email)
-    return outbox.mask_phone(family.phone if family is not None else typed_phone)
+        return phones.mask_email(family.email)
+    return phones.mask_phone(family.phone if family is not None else typed_phone)
 
 
 def _answer(challenge: IdentityChallenge, destination: str) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def start(
     db: Session, *, client_number: str, phone: str, clock: Clock, settings: Settings
 ) -> dict[str, Any]:
     now = clock.now()
-    normalized = outbox.normalize_phone(phone) or ""
+    normalized = phones.normalize_phone(phone) or ""
     family = db.scalars(
         select(Family).where(Family.client_number == client_number.strip())
     ).one_or_none()
@@ -197,7 +197,7 @@ _REACHABLE = (AccountStatus.APPROVED, AccountStatus.PENDING)
 
 def by_phone(db: Session, *, phone: str, clock: Clock, settings: Settings) -> dict[str, Any]:
     """SMS channel: the sender's number names one family file, several, or none."""
-    normalized = outbox.normalize_phone(phone)
+    normalized = phones.normalize_phone(phone)
     if normalized is None:
         return {"match": "none"}
     ids = list(

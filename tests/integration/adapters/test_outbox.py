@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from backend.db.models import (
     NotificationStatus,
 )
 from backend.i18n import format_date, format_money, format_time, sms_segments
-from backend.services import outbox
+from backend.services import dispatch, messages, outbox, phones
 
 NOW = datetime(2027, 4, 20, 23, 0)  # 19 h in Québec
 
@@ -125,8 +125,8 @@ def test_babel_formats() -> None:
 
 @pytest.mark.parametrize("kind", sorted(SAMPLES))
 def test_every_kind_renders_for_both_channels(kind: str) -> None:
-    sms = outbox.render(kind, SAMPLES[kind], Channel.SMS)
-    mail = outbox.render(kind, SAMPLES[kind], Channel.EMAIL)
+    sms = messages.render(kind, SAMPLES[kind], Channel.SMS)
+    mail = messages.render(kind, SAMPLES[kind], Channel.EMAIL)
     assert sms.subject == "" and mail.subject
     assert sms_segments(sms.body) <= 3, sms.body
     assert "\u00a0" not in sms.body and "\u2019" not in sms.body
@@ -138,14 +138,14 @@ def test_every_kind_renders_for_both_channels(kind: str) -> None:
 
 
 def test_sms_texts_are_french_with_figures() -> None:
-    sms = outbox.render("payment_link", SAMPLES["payment_link"], Channel.SMS).body
+    sms = messages.render("payment_link", SAMPLES["payment_link"], Channel.SMS).body
     assert "405,00 $" in sms and "202,50 $" in sms
     assert "202,50 $ le 20 mai" in sms  # the second installment's date, not "dans un mois"
-    mail = outbox.render("confirmation", SAMPLES["confirmation"], Channel.EMAIL).body
+    mail = messages.render("confirmation", SAMPLES["confirmation"], Channel.EMAIL).body
     assert "Léa" in mail and "Parc de la Rivière" in mail and "135,00\u00a0$" in mail
     assert "fiche santé" in mail
     assert "jeudi 20 mai 2027" in mail
-    offer = outbox.render("waitlist_offer", SAMPLES["waitlist_offer"], Channel.SMS).body
+    offer = messages.render("waitlist_offer", SAMPLES["waitlist_offer"], Channel.SMS).body
     assert "jeudi 22 avril 2027 à 19 h" in offer
 
 
@@ -174,7 +174,7 @@ def test_segments() -> None:
     ],
 )
 def test_normalize_phone(raw: str, expected: str | None) -> None:
-    assert outbox.normalize_phone(raw) == expected
+    assert phones.normalize_phone(raw) == expected
 
 
 def test_enqueue_default_channels(factory: sessionmaker[Session]) -> None:
@@ -213,15 +213,17 @@ async def test_dispatch_honours_opt_out_and_retries(factory: sessionmaker[Sessio
         outbox.opt_out(db, "418-555-0101", clock=clock)
         assert outbox.is_opted_out(db, "(418) 555-0101")
     sms, mail = Recorder(), Recorder(fail=1)
-    assert await outbox.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 0
+    assert await dispatch.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 0
     with transaction(factory) as db:
         statuses = {n.channel: (n.status, n.attempts) for n in db.scalars(select(Notification))}
     assert statuses[Channel.SMS] == (NotificationStatus.SUPPRESSED, 0)
-    assert statuses[Channel.EMAIL] == (NotificationStatus.FAILED, 1)
+    assert statuses[Channel.EMAIL] == (NotificationStatus.PENDING, 1)
     assert sms.sent == []
 
-    # The failed courriel is retried on the next pass; the suppressed SMS is never sent.
-    assert await outbox.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 1
+    # The failed courriel is retried once its next attempt is due; the suppressed SMS never is.
+    assert await dispatch.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 0
+    clock.advance(timedelta(seconds=30))
+    assert await dispatch.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 1
     assert sms.sent == [] and len(mail.sent) == 1 and mail.sent[0]["to"] == "julie@example.com"
     with transaction(factory) as db:
         sent = db.scalars(select(Notification).where(Notification.channel == Channel.EMAIL)).one()
@@ -239,5 +241,5 @@ async def test_dispatch_honours_opt_out_and_retries(factory: sessionmaker[Sessio
             params={"code": "222222"},
             channels=[Channel.SMS],
         )
-    assert await outbox.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 1
+    assert await dispatch.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 1
     assert sms.sent[0]["to"] == "+14185550101" and "222222" in sms.sent[0]["body"]
