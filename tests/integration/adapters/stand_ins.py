@@ -1,10 +1,11 @@
 """Local servers standing in for the providers, able to go down and come back.
 
 `TwilioStandIn` answers Twilio's Messages API (the real twilio library talks to it through
-`TWILIO_API_BASE`) and, while `down`, answers 503 like Twilio during an incident. `SmtpStandIn`
-is a real SMTP server (aiosmtpd) on a fixed loopback port: `stop()` closes the port (senders get
-"connection refused"), `start()` opens it again; optionally with STARTTLS or implicit TLS and
-AUTH. `self_signed` makes a certificate for 127.0.0.1/localhost in the test's own folder.
+`TWILIO_API_BASE`); while `down` it answers 503 like Twilio during an incident, and a number in
+`invalid_numbers` gets Twilio's 400. `SmtpStandIn` is a real SMTP server (aiosmtpd) on a fixed
+loopback port: `stop()` closes the port (senders get "connection refused"), `start()` opens it
+again; optionally with STARTTLS or implicit TLS and AUTH. `self_signed` makes a certificate for
+127.0.0.1/localhost in the test's own folder.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ TOKEN = "stand-in-auth-token"
 @dataclass
 class TwilioStandIn:
     down: bool = False
+    invalid_numbers: set[str] = field(default_factory=set)  # answered 400, code 21211
     sent: list[dict[str, str]] = field(default_factory=list)
     refused: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -50,6 +52,13 @@ class TwilioStandIn:
                             "code": 20503,
                             "message": "Service unavailable",
                             "status": 503,
+                        }
+                    elif form["To"] in state.invalid_numbers:
+                        status = 400
+                        payload = {
+                            "code": 21211,
+                            "message": f"The 'To' number {form['To']} is not a valid phone number.",
+                            "status": 400,
                         }
                     else:
                         state.sent.append({"to": form["To"], "body": form["Body"]})

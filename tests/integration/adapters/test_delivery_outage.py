@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from stand_ins import SID, TOKEN, SmtpStandIn, TwilioStandIn
 
 from backend.adapters.clock import ManualClock
 from backend.adapters.email import SmtpEmailSender
@@ -23,7 +24,6 @@ from backend.adapters.sms import TwilioSmsSender
 from backend.db.engine import transaction
 from backend.db.models import AccountStatus, Channel, Family, Notification, NotificationStatus
 from backend.services import dispatch, outbox
-from stand_ins import SID, TOKEN, SmtpStandIn, TwilioStandIn
 
 OUTAGE = timedelta(minutes=10)
 STEP = timedelta(seconds=15)

@@ -171,10 +171,20 @@ def test_segments() -> None:
         ("", None),
         ("bonjour", None),
         ("0185550101", None),
+        ("+12345678", None),  # a "+" and 8 digits: no such number
+        ("+1 911 555 0101", None),  # no area code 911
+        ("418.555.0101", "+14185550101"),
     ],
 )
 def test_normalize_phone(raw: str, expected: str | None) -> None:
     assert phones.normalize_phone(raw) == expected
+
+
+def test_same_phone_whatever_the_spelling() -> None:
+    assert phones.same_phone("(418) 555-0101", "+14185550101")
+    assert phones.same_phone("1 418 555 0101", "418-555-0101")
+    assert not phones.same_phone("418-555-0102", "+14185550101")
+    assert not phones.same_phone("bonjour", "+14185550101")
 
 
 def test_enqueue_default_channels(factory: sessionmaker[Session]) -> None:

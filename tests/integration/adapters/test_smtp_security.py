@@ -9,11 +9,11 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
+from stand_ins import SmtpStandIn, self_signed, server_context
 
 from backend.adapters.email import SmtpEmailSender, email_sender_from_settings
 from backend.adapters.ports import DeliveryError
 from backend.settings import Settings
-from stand_ins import SmtpStandIn, self_signed, server_context
 
 LOGIN = ("inscriptions", "mot-de-passe-du-relais")
 BODY = "Bonjour,\n\nVotre inscription est confirmée : Léa – Camp de jour.\n"
@@ -32,7 +32,9 @@ def starttls_server(certificate: tuple[Path, Path]) -> Iterator[SmtpStandIn]:
     server.stop()
 
 
-def _sender(port: int, security: str, ca_file: Path | None, password: str = LOGIN[1]) -> SmtpEmailSender:
+def _sender(
+    port: int, security: str, ca_file: Path | None, password: str = LOGIN[1]
+) -> SmtpEmailSender:
     return SmtpEmailSender(
         host="localhost",
         port=port,
