@@ -44,8 +44,8 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class RetryPolicy:
     """When to try a message again. With these values an attempt follows a failure after
-    15-30 s, then 30-60 s, 1-2 min… up to 5-10 min between attempts, for about 24 hours of
-    attempts before the message is given up (`failed`)."""
+    15-30 s, then 30-60 s, 1-2 min… up to 5-10 min between attempts, for 12 to 24 hours
+    (18 on average) before the message is given up (`failed`)."""
 
     base_seconds: float = 30.0
     cap_seconds: float = 600.0

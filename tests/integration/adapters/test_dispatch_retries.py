@@ -137,3 +137,32 @@ async def test_retries_stop_after_max_attempts(
         assert (row.status, row.attempts, row.last_error) == (
             NotificationStatus.FAILED, 4, "twilio_503_20503",
         )  # fmt: skip
+
+
+async def test_a_newer_code_replaces_a_waiting_one(
+    session_factory: sessionmaker[Session], twilio: TwilioStandIn
+) -> None:
+    """A parent who asked again during an outage gets the newest code only, not a stale one
+    that no longer opens the challenge."""
+    clock = ManualClock(NOW)
+    twilio.down = True
+    sms = _sender(twilio)
+    with transaction(session_factory) as db:
+        family = Family(
+            client_number="100001", phone="+14185550101", phone_can_text=True, email=None,
+            resident=True, status=AccountStatus.APPROVED, created_at=NOW,
+        )  # fmt: skip
+        db.add(family)
+        db.flush()
+        outbox.enqueue(db, clock=clock, family=family, kind="otp", params={"code": "101010"})
+    await dispatch.dispatch_pending(session_factory, clock=clock, sms=sms, email=NoEmail())
+    clock.advance(timedelta(minutes=1))
+    with transaction(session_factory) as db:
+        family = db.scalars(select(Family)).one()
+        outbox.enqueue(db, clock=clock, family=family, kind="otp", params={"code": "202020"})
+    twilio.down = False
+    for _ in range(8):
+        clock.advance(timedelta(seconds=30))
+        await dispatch.dispatch_pending(session_factory, clock=clock, sms=sms, email=NoEmail())
+    assert [b for b in twilio.bodies() if "101010" in b] == []
+    assert len([b for b in twilio.bodies() if "202020" in b]) == 1

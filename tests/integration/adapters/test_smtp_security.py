@@ -100,6 +100,7 @@ async def test_a_wrong_password_is_a_retryable_refusal(
     assert starttls_server.messages() == []
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 async def test_implicit_tls_with_login(certificate: tuple[Path, Path]) -> None:
     server = SmtpStandIn(implicit_tls=server_context(*certificate), login=LOGIN)
     server.start()
