@@ -28,6 +28,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import Clock
@@ -156,17 +157,6 @@ def _record(
             row.provider_id = outcome.provider_id[:64]
             row.sent_at = now
             row.next_attempt_at = None
-            # The provider answers again: what waits on this channel is due now.
-            db.execute(
-                update(Notification)
-                .where(
-                    Notification.channel == job.channel,
-                    Notification.status == NotificationStatus.PENDING,
-                    Notification.attempts > 0,
-                    Notification.next_attempt_at > now,
-                )
-                .values(next_attempt_at=now)
-            )
             return
         row.last_error = (outcome.error or "error")[:40]
         if outcome.permanent or row.attempts >= policy.max_attempts:
@@ -175,6 +165,29 @@ def _record(
             return
         row.status = NotificationStatus.PENDING
         row.next_attempt_at = now + policy.delay(row.attempts, now, row.expires_at, rng)
+
+
+def _catch_up(session_factory: sessionmaker[Session], clock: Clock, channel: Channel) -> None:
+    """The provider answers again after failures: what waits on this channel is due now.
+
+    Best effort, in its own transaction after the sent message was recorded: two dispatchers
+    doing this at once may deadlock on PostgreSQL, and then the retries simply keep their own
+    schedule."""
+    now = clock.now()
+    try:
+        with transaction(session_factory) as db:
+            db.execute(
+                update(Notification)
+                .where(
+                    Notification.channel == channel,
+                    Notification.status == NotificationStatus.PENDING,
+                    Notification.attempts > 0,
+                    Notification.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now)
+            )
+    except DBAPIError:
+        log.warning("outbox: %s retries keep their schedule (catch-up failed)", channel.value)
 
 
 def _release(session_factory: sessionmaker[Session], clock: Clock, ids: list[int]) -> None:
@@ -223,6 +236,7 @@ async def dispatch_pending(
     jobs: list[_Job] = await run(lambda: _claim(session_factory, clock, limit, policy))
     sent = 0
     failed_channels: set[Channel] = set()
+    caught_up: set[Channel] = set()
     skipped: list[int] = []
     for job in jobs:
         if job.channel in failed_channels:
@@ -244,5 +258,8 @@ async def dispatch_pending(
         await run(partial(_record, session_factory, clock, policy, chance, job, outcome))
         if outcome.provider_id is not None:
             sent += 1
+            if job.attempts > 0 and job.channel not in caught_up:
+                caught_up.add(job.channel)
+                await run(partial(_catch_up, session_factory, clock, job.channel))
     await run(partial(_release, session_factory, clock, skipped))
     return sent
