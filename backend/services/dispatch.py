@@ -10,7 +10,8 @@ again once the lease has lapsed.
 A failed send is tried again later, on the backend's clock: exponential backoff with jitter,
 capped, and never later than halfway to the moment the content lapses, so a code still has its
 chance once the provider is back. A message whose content lapsed (a one-time code, a payment
-link, an offer past its deadline) is marked `expired` instead of being delivered late. As soon
+link, an offer past its deadline) is marked `expired` instead of being delivered late, and so
+is a code a newer one replaced (`outbox.SUPERSEDED_BY_NEWER`). As soon
 as one send on a channel succeeds, that channel's waiting retries are due again at once: after
 an outage the backlog leaves on the next pass, not at each message's own pace. Within a pass, a
 channel that failed is not tried again: its other messages wait for the next pass.
@@ -21,13 +22,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,7 +36,7 @@ from backend.adapters.clock import Clock
 from backend.adapters.ports import DeliveryError, EmailSender, SmsSender
 from backend.db.engine import transaction
 from backend.db.models import Channel, Notification, NotificationStatus
-from backend.services.outbox import is_opted_out
+from backend.services.outbox import SUPERSEDED_BY_NEWER, is_opted_out
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +113,16 @@ def _claim(
             .with_for_update(skip_locked=True)
         ).all()
         lease_until = now + timedelta(seconds=policy.lease_seconds)
+        newest = _newest(db, rows)
         for row in rows:
             if row.expires_at is not None and row.expires_at <= now:
                 row.status = NotificationStatus.EXPIRED
                 row.next_attempt_at = None
+                continue
+            if newest.get((row.family_id, row.kind, row.channel), row.id) > row.id:
+                row.status = NotificationStatus.EXPIRED
+                row.next_attempt_at = None
+                row.last_error = "superseded"
                 continue
             if row.channel is Channel.SMS and is_opted_out(db, row.recipient):
                 row.status = NotificationStatus.SUPPRESSED
@@ -136,6 +143,29 @@ def _claim(
                 )
             )
     return jobs
+
+
+def _newest(
+    db: Session, rows: Sequence[Notification]
+) -> dict[tuple[int | None, str, Channel], int]:
+    """The newest message id per family, kind and channel, for the kinds a newer one replaces."""
+    families = {r.family_id for r in rows if r.kind in SUPERSEDED_BY_NEWER and r.family_id}
+    if not families:
+        return {}
+    found = db.execute(
+        select(
+            Notification.family_id,
+            Notification.kind,
+            Notification.channel,
+            func.max(Notification.id),
+        )
+        .where(
+            Notification.family_id.in_(families),
+            Notification.kind.in_(SUPERSEDED_BY_NEWER),
+        )
+        .group_by(Notification.family_id, Notification.kind, Notification.channel)
+    ).all()
+    return {(family, kind, channel): newest for family, kind, channel, newest in found}
 
 
 def _record(

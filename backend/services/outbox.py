@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
@@ -65,20 +64,8 @@ def default_channels(family: Family) -> list[Channel]:
 
 # A newer message of these kinds makes a waiting older one useless: a parent who asked for a
 # code again uses the newest, and the older code no longer opens the challenge after a resend.
+# The dispatcher checks it when it claims (not here: enqueueing stays one INSERT per channel).
 SUPERSEDED_BY_NEWER = frozenset({"otp"})
-
-
-def _supersede(db: Session, family_id: int, kind: str, channel: Channel) -> None:
-    db.execute(
-        update(Notification)
-        .where(
-            Notification.family_id == family_id,
-            Notification.kind == kind,
-            Notification.channel == channel,
-            Notification.status == NotificationStatus.PENDING,
-        )
-        .values(status=NotificationStatus.EXPIRED, next_attempt_at=None, last_error="superseded")
-    )
 
 
 def enqueue(
@@ -101,8 +88,6 @@ def enqueue(
         recipient = family.phone if channel is Channel.SMS else family.email
         if not recipient:
             continue
-        if kind in SUPERSEDED_BY_NEWER:
-            _supersede(db, family.id, kind, channel)
         rendered = messages.render(kind, params, channel)
         row = Notification(
             family_id=family.id,
