@@ -79,7 +79,8 @@ def _refusal(error: TwilioRestException) -> DeliveryError:
 
 
 class LogOnlySmsSender:
-    """Demo: the message stays readable in the outbox table (GET /api/dev/outbox) and the log."""
+    """Demo: the message stays readable in the outbox table (GET /api/dev/outbox); the log only
+    says one was kept, never its text (it holds codes and payment links) nor the whole number."""
 
     def __init__(self) -> None:
         self._ids = itertools.count(1)
@@ -87,7 +88,7 @@ class LogOnlySmsSender:
 
     async def send(self, *, to: str, body: str) -> str:
         self.sent.append((to, body))
-        log.info("SMS to %s:\n%s", to, body)
+        log.info("texto kept in the outbox for ***%s (%d characters)", to[-4:], len(body))
         return f"log-sms-{next(self._ids)}"
 
 

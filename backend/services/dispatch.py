@@ -11,10 +11,10 @@ A failed send is tried again later, on the backend's clock: exponential backoff 
 capped, and never later than halfway to the moment the content lapses, so a code still has its
 chance once the provider is back. A message whose content lapsed (a one-time code, a payment
 link, an offer past its deadline) is marked `expired` instead of being delivered late, and so
-is a code a newer one replaced (`outbox.SUPERSEDED_BY_NEWER`). As soon
-as one send on a channel succeeds, that channel's waiting retries are due again at once: after
-an outage the backlog leaves on the next pass, not at each message's own pace. Within a pass, a
-channel that failed is not tried again: its other messages wait for the next pass.
+is a code a newer one replaced (`outbox.SUPERSEDED_BY_NEWER`). As soon as one send on a channel
+succeeds after failures, that channel's waiting retries are due again at once: after an outage
+the backlog leaves on the next pass, not at each message's own pace. Within a pass, a channel
+that failed is not tried again: its other messages wait for the next pass.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
+from backend.adapters.email import LogOnlyEmailSender
+from backend.adapters.sms import LogOnlySmsSender
 from backend.db.engine import make_engine, make_session_factory, transaction
 from backend.db.models import (
     AccountStatus,
@@ -253,3 +256,16 @@ async def test_dispatch_honours_opt_out_and_retries(factory: sessionmaker[Sessio
         )
     assert await dispatch.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 1
     assert sms.sent[0]["to"] == "+14185550101" and "222222" in sms.sent[0]["body"]
+
+
+async def test_demo_senders_never_log_a_code_or_a_whole_recipient(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = messages.render("otp", {"code": "987654"}, Channel.SMS).body
+    await LogOnlySmsSender().send(to="+14185550101", body=body)
+    mail = messages.render("otp", {"code": "987654"}, Channel.EMAIL)
+    await LogOnlyEmailSender().send(to="julie@example.com", subject=mail.subject, body=mail.body)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "kept in the outbox" in logged
+    assert "987654" not in logged and "5550101" not in logged and "julie@" not in logged
