@@ -33,6 +33,13 @@ def main() -> None:
             + ", ".join(weak)
             + " (see docs/DEPLOYMENT.md)."
         )
+    undelivered = settings.delivery_problems()
+    if undelivered and not settings.demo_mode:
+        raise SystemExit(
+            "Refusing to start outside demo mode: parents would not receive their messages: "
+            + "; ".join(undelivered)
+            + " (see docs/DEPLOYMENT.md)."
+        )
     app = create_app(settings)
     app.run(
         host=os.environ.get("BACKEND_HOST", "127.0.0.1"),

@@ -29,6 +29,7 @@ from backend.adapters.demo_clock import OffsetClock
 from backend.adapters.email import email_sender_from_settings
 from backend.adapters.gateway import PaymentGateway
 from backend.adapters.local_gateway import LocalGateway
+from backend.adapters.ports import EmailSender, SmsSender
 from backend.adapters.sms import sms_sender_from_settings
 from backend.api import cart as cart_routes
 from backend.api import checkout as checkout_routes
@@ -44,8 +45,7 @@ from backend.api.openapi_doc import declare_security, json_schema
 from backend.api.responses import Health
 from backend.db.engine import make_engine, make_session_factory
 from backend.domain.errors import RegistrationError
-from backend.services import outbox
-from backend.services.outbox import EmailSender, SmsSender
+from backend.services import dispatch
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -231,7 +231,7 @@ def _methods_of(app: Sanic[Any, Any], path: str) -> list[str]:
 async def dispatch_outbox(app: Sanic[Any, Any]) -> int:
     st = app_state(app)
     async with st.dispatch_lock:
-        return await outbox.dispatch_pending(
+        return await dispatch.dispatch_pending(
             st.session_factory, clock=st.clock, sms=st.sms, email=st.email, run_sync=st.run_sync
         )
 

@@ -72,6 +72,12 @@ class Settings:
     # City staff (docs/STAFF.md): a browser login lasts this long, a programmatic token that.
     staff_session_minutes: int = 480
     staff_token_days: int = 90
+    # Courriel transport (docs/DEPLOYMENT.md): "starttls", "tls" (implicit) or "none".
+    smtp_security: str = "none"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_ca_file: str = ""  # authorities to verify the server with; empty: the system's
+    smtp_timeout_seconds: float = 15.0
 
     def insecure_defaults(self) -> list[str]:
         """Names of the secrets still at their development value.
@@ -86,6 +92,43 @@ class Settings:
             "GATEWAY_WEBHOOK_SECRET": (self.gateway_webhook_secret, base.gateway_webhook_secret),
         }
         return [name for name, (value, default) in secrets.items() if value == default or not value]
+
+    def delivery_problems(self) -> list[str]:
+        """Why textos or courriels would never reach a parent, naming the settings to fix.
+
+        Outside demo mode the backend refuses to start on any: one-time codes and payment links
+        kept in the outbox table would never arrive, and nobody would notice."""
+        problems: list[str] = []
+        if self.sms_backend != "twilio":
+            problems.append(
+                f"SMS_BACKEND={self.sms_backend}: textos would only stay in the outbox "
+                "(set SMS_BACKEND=twilio)"
+            )
+        else:
+            missing = [
+                name
+                for name, value in (
+                    ("TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+                    ("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
+                    ("TWILIO_FROM_NUMBER", self.twilio_from_number),
+                )
+                if not value
+            ]
+            if missing:
+                problems.append("SMS_BACKEND=twilio without " + ", ".join(missing))
+        if self.email_backend != "smtp":
+            problems.append(
+                f"EMAIL_BACKEND={self.email_backend}: courriels would only stay in the outbox "
+                "(set EMAIL_BACKEND=smtp)"
+            )
+        elif self.smtp_security not in ("none", "starttls", "tls"):
+            problems.append(f"SMTP_SECURITY={self.smtp_security}: use starttls, tls or none")
+        elif self.smtp_username and self.smtp_security == "none":
+            problems.append("SMTP_USERNAME set with SMTP_SECURITY=none: the password would travel "
+                            "in clear (use starttls or tls)")
+        elif bool(self.smtp_username) != bool(self.smtp_password):
+            problems.append("SMTP_USERNAME and SMTP_PASSWORD go together")
+        return problems
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -142,4 +185,9 @@ class Settings:
                 env.get("STAFF_SESSION_MINUTES", base.staff_session_minutes)
             ),
             staff_token_days=int(env.get("STAFF_TOKEN_DAYS", base.staff_token_days)),
+            smtp_security=env.get("SMTP_SECURITY", base.smtp_security).strip().lower(),
+            smtp_username=env.get("SMTP_USERNAME", ""),
+            smtp_password=env.get("SMTP_PASSWORD", ""),
+            smtp_ca_file=env.get("SMTP_CA_FILE", ""),
+            smtp_timeout_seconds=float(env.get("SMTP_TIMEOUT_SECONDS", base.smtp_timeout_seconds)),
         )

@@ -48,7 +48,7 @@ from backend.db.models import Family, StaffAccount
 from backend.domain.errors import RegistrationError
 from backend.domain.roles import Action, Role, StaffRefusal, require
 from backend.i18n import error_message
-from backend.services import audit, family_data, outbox, staff, staff_accounts
+from backend.services import audit, dispatch, family_data, staff, staff_accounts
 from backend.services.audit import Actor
 from backend.settings import Settings
 
@@ -85,7 +85,7 @@ def _jobs(ctx: Context) -> dict[str, Any]:
         run_due_jobs(ctx.factory, clock=ctx.clock, settings=ctx.settings, gateway=ctx.gateway)
     )
     result["outbox_sent"] = asyncio.run(
-        outbox.dispatch_pending(
+        dispatch.dispatch_pending(
             ctx.factory,
             clock=ctx.clock,
             sms=sms_sender_from_settings(ctx.settings),

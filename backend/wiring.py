@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from backend.adapters.clock import Clock
 from backend.adapters.local_gateway import LocalGateway
-from backend.services import outbox
+from backend.services import message_format
 from backend.settings import Settings
 
 
@@ -23,8 +23,8 @@ def local_gateway(settings: Settings, clock: Clock) -> LocalGateway:
 
 def configure_branding(settings: Settings) -> None:
     """The city's name, phone line and hours that every message signs with."""
-    outbox.configure(
-        outbox.Branding(
+    message_format.configure(
+        message_format.Branding(
             city_name=settings.city_name,
             city_phone=settings.city_phone,
             city_hours=settings.city_hours,

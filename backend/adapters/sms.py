@@ -13,10 +13,12 @@ import itertools
 import logging
 from typing import Any
 
+import requests
+from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from backend.services.outbox import SmsSender
+from backend.adapters.ports import DeliveryError, SmsSender
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +55,32 @@ class TwilioSmsSender:
         self._from = from_number
 
     def _send_blocking(self, to: str, body: str) -> str:
-        message = self._client.messages.create(to=to, from_=self._from, body=body)
+        try:
+            message = self._client.messages.create(to=to, from_=self._from, body=body)
+        except TwilioRestException as error:
+            raise _refusal(error) from None
+        except requests.Timeout:
+            raise DeliveryError("twilio_timeout") from None
+        except requests.RequestException:
+            raise DeliveryError("twilio_unreachable") from None
         return str(message.sid)
 
     async def send(self, *, to: str, body: str) -> str:
         return await asyncio.to_thread(self._send_blocking, to, body)
 
 
+def _refusal(error: TwilioRestException) -> DeliveryError:
+    """Twilio's answer as a delivery error. A 4xx about the message itself (an invalid or
+    unsubscribed number) will not change on a retry; credentials (401, 403) and rate limits
+    (429) are fixed or lifted later, so those are retried, like any 5xx."""
+    status = int(error.status or 0)
+    permanent = 400 <= status < 500 and status not in (401, 403, 429)
+    return DeliveryError(f"twilio_{status}_{error.code or ''}".rstrip("_"), permanent=permanent)
+
+
 class LogOnlySmsSender:
-    """Demo: the message stays readable in the outbox table (GET /api/dev/outbox) and the log."""
+    """Demo: the message stays readable in the outbox table (GET /api/dev/outbox); the log only
+    says one was kept, never its text (it holds codes and payment links) nor the whole number."""
 
     def __init__(self) -> None:
         self._ids = itertools.count(1)
@@ -69,7 +88,7 @@ class LogOnlySmsSender:
 
     async def send(self, *, to: str, body: str) -> str:
         self.sent.append((to, body))
-        log.info("SMS to %s:\n%s", to, body)
+        log.info("texto kept in the outbox for ***%s (%d characters)", to[-4:], len(body))
         return f"log-sms-{next(self._ids)}"
 
 

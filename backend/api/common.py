@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import Clock
 from backend.adapters.gateway import PaymentGateway
+from backend.adapters.ports import EmailSender, SmsSender
 from backend.db.engine import TransactionConflict, run_transaction
 from backend.domain.errors import RegistrationError
 from backend.domain.roles import Action, StaffRefusal, require
 from backend.i18n import error_message, field_message
 from backend.services import auth, staff_accounts
-from backend.services.outbox import EmailSender, SmsSender
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from backend.api.responses import ClockView, OutboxMessage
 from backend.api.schemas import OutboxQuery, SetClock
 from backend.db.models import Notification
 from backend.i18n import field_message
-from backend.services import outbox
+from backend.services import phones
 
 bp = Blueprint("dev", url_prefix="/api/dev")
 
@@ -29,7 +29,7 @@ async def get_outbox(request: Request) -> HTTPResponse:
     st = state(request)
     recipient = query.recipient
     if recipient and "@" not in recipient:
-        recipient = outbox.normalize_phone(recipient) or recipient
+        recipient = phones.normalize_phone(recipient) or recipient
 
     def read(db: object) -> list[dict[str, object]]:
         from sqlalchemy.orm import Session

@@ -21,7 +21,7 @@ from backend.api.schemas import (
 )
 from backend.domain.errors import RegistrationError
 from backend.i18n import field_message
-from backend.services import identification, outbox
+from backend.services import identification, phones
 
 bp = Blueprint("identify", url_prefix="/api/identify")
 
@@ -32,7 +32,7 @@ bp = Blueprint("identify", url_prefix="/api/identify")
 @service_only
 async def start(request: Request) -> HTTPResponse:
     body = parse(request, IdentifyStart)
-    if outbox.normalize_phone(body.phone) is None:
+    if phones.normalize_phone(body.phone) is None:
         raise invalid({"phone": field_message("bad_phone")})
     st = state(request)
     address = client_address(request)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 ClientNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
 # A North American number as people write it ("418-555-0101", "(418) 555-0101", "1 418 555 0101")
-# or any number in E.164 ("+14185550101", "+33612345678"): what outbox.normalize_phone reads.
+# or any number in E.164 ("+14185550101", "+33612345678"): what phones.normalize_phone reads.
 PHONE_PATTERN = (
     r"^(\+[1-9][0-9]{7,14}|(\+?1[ .-]?)?\(?[2-9][0-9]{2}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4})$"
 )

@@ -11,13 +11,13 @@ from backend.api.openapi_doc import SERVICE, documented
 from backend.api.responses import SmsStatus
 from backend.api.schemas import PhoneOnly, SmsStatusQuery
 from backend.i18n import field_message
-from backend.services import outbox
+from backend.services import outbox, phones
 
 bp = Blueprint("sms", url_prefix="/api/sms")
 
 
 def _phone(raw: str) -> str:
-    normalized = outbox.normalize_phone(raw)
+    normalized = phones.normalize_phone(raw)
     if normalized is None:
         raise invalid({"phone": field_message("bad_phone")})
     return normalized

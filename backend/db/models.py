@@ -61,6 +61,8 @@ class NotificationStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"
     SUPPRESSED = "suppressed"  # the recipient opted out of SMS
+    SENDING = "sending"  # claimed by a dispatcher until `next_attempt_at` (its lease)
+    EXPIRED = "expired"  # its code, link or offer lapsed before it could be delivered
 
 
 class ChallengeStatus(enum.StrEnum):
@@ -441,6 +443,11 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     provider_id: Mapped[str | None] = mapped_column(String(64))
+    # Delivery: when a dispatcher may (re)try it, why the last try failed (a short label, never
+    # the body), and until when its content holds (a code, a link, an offer).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(String(40))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class SmsOptOut(Base):

@@ -35,7 +35,7 @@ from backend.db.models import (
     IdentityChallenge,
 )
 from backend.domain.errors import RegistrationError
-from backend.services import auth, outbox
+from backend.services import auth, outbox, phones
 from backend.services.family import family_view
 from backend.settings import Settings
 
@@ -139,7 +139,7 @@ def start(
     texto or by courriel, or no code at all (the family's hourly cap)."""
     now = clock.now()
     typed_client = client_number.strip()
-    normalized = outbox.normalize_phone(phone) or phone.strip()
+    normalized = phones.normalize_phone(phone) or phone.strip()
     phone_key = _key(settings, "phone", normalized)
     client_key = _key(settings, "client", typed_client)
     address_key = _key(settings, "address", client_address) if client_address else None
@@ -265,7 +265,7 @@ _REACHABLE = (AccountStatus.APPROVED, AccountStatus.PENDING)
 
 def by_phone(db: Session, *, phone: str, clock: Clock, settings: Settings) -> dict[str, Any]:
     """SMS channel: the sender's number names one family file, several, or none."""
-    normalized = outbox.normalize_phone(phone)
+    normalized = phones.normalize_phone(phone)
     if normalized is None:
         return {"match": "none"}
     ids = list(

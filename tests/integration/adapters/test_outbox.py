@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
+from backend.adapters.email import LogOnlyEmailSender
+from backend.adapters.sms import LogOnlySmsSender
 from backend.db.engine import make_engine, make_session_factory, transaction
 from backend.db.models import (
     AccountStatus,
@@ -21,7 +24,7 @@ from backend.db.models import (
     NotificationStatus,
 )
 from backend.i18n import format_date, format_money, format_time, sms_segments
-from backend.services import outbox
+from backend.services import dispatch, messages, outbox, phones
 
 NOW = datetime(2027, 4, 20, 23, 0)  # 19 h in Québec
 
@@ -125,8 +128,8 @@ def test_babel_formats() -> None:
 
 @pytest.mark.parametrize("kind", sorted(SAMPLES))
 def test_every_kind_renders_for_both_channels(kind: str) -> None:
-    sms = outbox.render(kind, SAMPLES[kind], Channel.SMS)
-    mail = outbox.render(kind, SAMPLES[kind], Channel.EMAIL)
+    sms = messages.render(kind, SAMPLES[kind], Channel.SMS)
+    mail = messages.render(kind, SAMPLES[kind], Channel.EMAIL)
     assert sms.subject == "" and mail.subject
     assert sms_segments(sms.body) <= 3, sms.body
     assert "\u00a0" not in sms.body and "\u2019" not in sms.body
@@ -138,14 +141,14 @@ def test_every_kind_renders_for_both_channels(kind: str) -> None:
 
 
 def test_sms_texts_are_french_with_figures() -> None:
-    sms = outbox.render("payment_link", SAMPLES["payment_link"], Channel.SMS).body
+    sms = messages.render("payment_link", SAMPLES["payment_link"], Channel.SMS).body
     assert "405,00 $" in sms and "202,50 $" in sms
     assert "202,50 $ le 20 mai" in sms  # the second installment's date, not "dans un mois"
-    mail = outbox.render("confirmation", SAMPLES["confirmation"], Channel.EMAIL).body
+    mail = messages.render("confirmation", SAMPLES["confirmation"], Channel.EMAIL).body
     assert "Léa" in mail and "Parc de la Rivière" in mail and "135,00\u00a0$" in mail
     assert "fiche santé" in mail
     assert "jeudi 20 mai 2027" in mail
-    offer = outbox.render("waitlist_offer", SAMPLES["waitlist_offer"], Channel.SMS).body
+    offer = messages.render("waitlist_offer", SAMPLES["waitlist_offer"], Channel.SMS).body
     assert "jeudi 22 avril 2027 à 19 h" in offer
 
 
@@ -171,10 +174,20 @@ def test_segments() -> None:
         ("", None),
         ("bonjour", None),
         ("0185550101", None),
+        ("+12345678", None),  # a "+" and 8 digits: no such number
+        ("+1 911 555 0101", None),  # no area code 911
+        ("418.555.0101", "+14185550101"),
     ],
 )
 def test_normalize_phone(raw: str, expected: str | None) -> None:
-    assert outbox.normalize_phone(raw) == expected
+    assert phones.normalize_phone(raw) == expected
+
+
+def test_same_phone_whatever_the_spelling() -> None:
+    assert phones.same_phone("(418) 555-0101", "+14185550101")
+    assert phones.same_phone("1 418 555 0101", "418-555-0101")
+    assert not phones.same_phone("418-555-0102", "+14185550101")
+    assert not phones.same_phone("bonjour", "+14185550101")
 
 
 def test_enqueue_default_channels(factory: sessionmaker[Session]) -> None:
@@ -213,15 +226,17 @@ async def test_dispatch_honours_opt_out_and_retries(factory: sessionmaker[Sessio
         outbox.opt_out(db, "418-555-0101", clock=clock)
         assert outbox.is_opted_out(db, "(418) 555-0101")
     sms, mail = Recorder(), Recorder(fail=1)
-    assert await outbox.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 0
+    assert await dispatch.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 0
     with transaction(factory) as db:
         statuses = {n.channel: (n.status, n.attempts) for n in db.scalars(select(Notification))}
     assert statuses[Channel.SMS] == (NotificationStatus.SUPPRESSED, 0)
-    assert statuses[Channel.EMAIL] == (NotificationStatus.FAILED, 1)
+    assert statuses[Channel.EMAIL] == (NotificationStatus.PENDING, 1)
     assert sms.sent == []
 
-    # The failed courriel is retried on the next pass; the suppressed SMS is never sent.
-    assert await outbox.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 1
+    # The failed courriel is retried once its next attempt is due; the suppressed SMS never is.
+    assert await dispatch.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 0
+    clock.advance(timedelta(seconds=30))
+    assert await dispatch.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 1
     assert sms.sent == [] and len(mail.sent) == 1 and mail.sent[0]["to"] == "julie@example.com"
     with transaction(factory) as db:
         sent = db.scalars(select(Notification).where(Notification.channel == Channel.EMAIL)).one()
@@ -239,5 +254,18 @@ async def test_dispatch_honours_opt_out_and_retries(factory: sessionmaker[Sessio
             params={"code": "222222"},
             channels=[Channel.SMS],
         )
-    assert await outbox.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 1
+    assert await dispatch.dispatch_pending(factory, clock=clock, sms=sms, email=mail) == 1
     assert sms.sent[0]["to"] == "+14185550101" and "222222" in sms.sent[0]["body"]
+
+
+async def test_demo_senders_never_log_a_code_or_a_whole_recipient(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = messages.render("otp", {"code": "987654"}, Channel.SMS).body
+    await LogOnlySmsSender().send(to="+14185550101", body=body)
+    mail = messages.render("otp", {"code": "987654"}, Channel.EMAIL)
+    await LogOnlyEmailSender().send(to="julie@example.com", subject=mail.subject, body=mail.body)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "kept in the outbox" in logged
+    assert "987654" not in logged and "5550101" not in logged and "julie@" not in logged
