@@ -10,7 +10,7 @@ from sanic_ext import openapi
 
 from backend.api.common import family_only, ok, optional_family, parse_query, service_only, state
 from backend.api.openapi_doc import FAMILY, SERVICE, documented
-from backend.api.responses import Catalog, EligibleCatalog, Family, Season
+from backend.api.responses import Catalog, EligibleCatalog, Family, Revoked, Season
 from backend.api.schemas import EligibleQuery
 from backend.services import auth, catalog, family
 
@@ -30,6 +30,7 @@ async def get_family(request: Request) -> HTTPResponse:
 
 @bp.post("/family/session/revoke")
 @openapi.summary("Sign out: the family token stops working at once")
+@documented(Revoked, refusals=(401,), auth=FAMILY)
 @family_only
 async def revoke_session(request: Request) -> HTTPResponse:
     st = state(request)

@@ -231,6 +231,10 @@ class WebhookReceived(BaseModel):
     received: bool
 
 
+class Revoked(BaseModel):
+    revoked: Literal[True]
+
+
 class SmsStatus(BaseModel):
     phone: str
     opted_out: bool

@@ -153,6 +153,7 @@ async def test_each_role_reaches_only_its_routes(city: Backend) -> None:
     r = await city.http.get(
         "/api/staff/audit", params={"action": "family_approved", "limit": 5}, headers=coordinator
     )
+    assert r.status_code == 200, r.text
     assert [e["action"] for e in r.json()["entries"]] == ["family_approved"]
 
 
