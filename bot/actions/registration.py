@@ -650,7 +650,9 @@ class ActionPrepareRegistration(Action):
         identified = bool(tracker.get_slot("identified"))
         if not identified:
             found, response = await identify_from_metadata(
-                (tracker.latest_message or {}).get("metadata")
+                (tracker.latest_message or {}).get("metadata"),
+                tracker.sender_id,
+                tracker.get_latest_input_channel() or "",
             )
             if found:
                 events.extend(found)
