@@ -23,7 +23,10 @@ from typing import Any
 import httpx
 import pytest
 
+from bot import sealing
+
 pytestmark = pytest.mark.browser
+CONVERSATION_SECRET = "browser-test-conversation-secret"
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -81,7 +84,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("browser")
     rasa_port, backend_port = _free_port(), _free_port()
     record = tmp / "received.jsonl"
-    bot_env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    bot_env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+               "CONVERSATION_SECRET": CONVERSATION_SECRET}
     rasa_log = tmp / "rasa.log"
     backend_log = tmp / "backend.log"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'browser.db'}", "DEMO_MODE": "1",
@@ -146,9 +150,15 @@ def test_demo_login_then_chat_renders_parent_text_as_text(stack: Stack, browser:
     assert page.locator("#chat-log b").count() == 0
     expect(page.locator("#chat-input")).to_have_value("")
 
-    # The widget token went with the message and the backend accepts it for family 100001.
+    # The widget token went with the session, came back sealed for this conversation only, and
+    # the backend accepts it for family 100001.
     [message] = [m for m in stack.wait_received(1) if m["text"] == "<b>Léa</b>"]
-    token = message["metadata"]["widget_token"]
+    assert set(message["metadata"]) == {sealing.METADATA_KEY}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CONVERSATION_SECRET", CONVERSATION_SECRET)
+        payload = sealing.unseal(message["metadata"][sealing.METADATA_KEY], message["sender_id"])
+    assert payload is not None and payload["channel"] == "socketio"
+    token = payload["widget_token"]
     identified = httpx.post(f"{stack.backend_url}/api/identify/widget",
                             json={"widget_token": token},
                             headers={"Authorization": f"Bearer {SERVICE}"}, timeout=10)
