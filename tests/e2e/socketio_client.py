@@ -6,7 +6,8 @@ python-socketio and aiohttp; the backend's has neither):
 The scenario is {"url": "http://127.0.0.1:5005", "steps": [...]}; each step emits one event and
 waits for what the server answers to it before the next:
 - {"emit": "session_request", "data": {...}}: waits for `session_confirm`;
-- {"emit": "user_uttered", "data": {...}, "replies": n}: waits for n more `bot_uttered`.
+- {"emit": "user_uttered", "data": {...}, "replies": n}: waits for n more `bot_uttered` (0: none);
+- {"wait_for": "<text>", "count": n}: emits nothing, waits until n `bot_uttered` have that text.
 Prints {"confirmed": [secrets...], "bot": [messages...]} as JSON on stdout; a wait longer than
 `timeout` seconds (default 90) ends the script with what it has and "timed_out": true.
 """
@@ -44,11 +45,21 @@ async def run(scenario: dict[str, Any]) -> dict[str, Any]:
     await client.connect(scenario["url"], socketio_path="/socket.io", transports=["polling"])
     try:
         for step in scenario["steps"]:
-            if step["emit"] == "session_request":
-                target, seen = (lambda: len(confirmed)), len(confirmed) + 1
+            wanted = step.get("wait_for")
+            if wanted is not None:
+                kind, seen = "text", int(step.get("count", 1))
+            elif step["emit"] == "session_request":
+                kind, seen = "confirmed", len(confirmed) + 1
             else:
-                target, seen = (lambda: len(bot)), len(bot) + int(step.get("replies", 1))
-            await client.emit(step["emit"], step.get("data"))
+                kind, seen = "bot", len(bot) + int(step.get("replies", 1))
+
+            def target(kind: str = kind, wanted: Any = wanted) -> int:
+                if kind == "text":
+                    return sum(1 for m in bot if m.get("text") == wanted)
+                return len(confirmed) if kind == "confirmed" else len(bot)
+
+            if "emit" in step:
+                await client.emit(step["emit"], step.get("data"))
             try:
                 while target() < seen:
                     changed.clear()

@@ -57,6 +57,7 @@ STRANGER = "+15145550177"  # on no file
 OPENING = "Bonjour, je voudrais inscrire Léa au camp de jour"
 BOT_PY = ROOT / ".venv-bot" / "bin" / "python"
 SEALED = "sealed_identity"  # bot/sealing.py METADATA_KEY
+WEB_BURST = 4
 
 
 def catalog(key: str) -> str:
@@ -142,7 +143,11 @@ def trust(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trust]:
                    env={**os.environ, **env}, check=True, capture_output=True)
     twilio = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
     with fake_twilio(twilio) as twilio_url:
-        stack = Stack(ports=Ports.free(), env={**env, "TWILIO_API_BASE": twilio_url},
+        # A low web chat limit per conversation, for the flood test; the other web tests send at
+        # most two messages per conversation.
+        limits = {"WEB_RATE_BURST_CONVERSATION": str(WEB_BURST),
+                  "WEB_RATE_PER_MINUTE_CONVERSATION": "0.01"}
+        stack = Stack(ports=Ports.free(), env={**env, **limits, "TWILIO_API_BASE": twilio_url},
                       log_dir=ROOT / "tests" / "artifacts" / "trust-e2e-logs")
         with running(stack, timeout=300):
             engine = create_engine(url)
@@ -300,6 +305,23 @@ def test_a_kept_secret_resumes_its_own_conversation_only(trust: Trust) -> None:
     assert again["confirmed"] == [secret]
     trust.wait_turn(conversation, 1)
     assert trust.user_turns(conversation) == 2
+
+
+def test_a_script_cannot_flood_a_web_conversation(trust: Trust) -> None:
+    flood = 2 * WEB_BURST
+    result = trust.socket([
+        {"emit": "session_request", "data": {}},
+        *({"emit": "user_uttered", "data": {"message": f"Bonjour {n}"}, "replies": 0}
+          for n in range(flood)),
+        {"wait_for": catalog("chat.too_many"), "count": flood - WEB_BURST},
+    ])
+    [secret] = result["confirmed"]
+    conversation = trust.conversation("web", secret)
+    trust.wait_turn(conversation, WEB_BURST - 1)
+    # Refused messages never reached Rasa: only the first WEB_BURST are in the conversation.
+    events = trust.tracker(conversation)["events"]
+    texts = [e["text"] for e in events if e.get("event") == "user"]
+    assert sorted(texts) == [f"Bonjour {n}" for n in range(WEB_BURST)]
 
 
 # --------------------------------------------------------------------------- SMS
