@@ -113,8 +113,8 @@ class Stack:
         self.wait_ready(timeout)
 
     def start(self, timeout: float = 240.0) -> None:
-        # bot/credentials.yml reads the Twilio settings from the environment; the demo's values
-        # are documented in docs/CHANNELS.md (the signature is checked even in demo mode).
+        # bot/credentials-local.yml reads the Twilio settings from the environment; the demo's
+        # values are in docs/CHANNELS.md (the signature is checked even in demo mode).
         twilio_demo = {
             "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
             "TWILIO_AUTH_TOKEN": "demo-twilio-auth-token",

@@ -1,7 +1,7 @@
 """Whole registrations by text message, through the real stack (issue 4).
 
 Backend on SQLite with the demo city (sending its own texts through the twilio library), action
-server, and Rasa with the trained model and bot/credentials.yml (the signed SMS channel). Both
+server, and Rasa with the trained model and bot/credentials-local.yml (the signed SMS channel). Both
 the bot's replies and the backend's texts (codes, payment links) go through the real twilio
 library to a local HTTP server standing in for api.twilio.com: what a parent's phone would get
 is what that server received. Every inbound text is signed with twilio's RequestValidator over
