@@ -243,6 +243,7 @@ def main() -> int:
             f"  Rasa REST channel:      http://localhost:{stack.ports.rasa}/webhooks/rest/webhook"
             " (this machine only)\n"
             f"  Action server:          http://localhost:{stack.ports.actions}/health\n"
+            "  Rasa HTTP API:          ?token=<RASA_API_TOKEN> (a random one when it is unset)\n"
             f"  Logs:                   {stack.log_dir}\n"
             "Ctrl-C stops everything.",
             flush=True,
