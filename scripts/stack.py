@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,7 +52,30 @@ class Stack:
     log_dir: Path
     model: Path = ROOT / "models" / "current.tar.gz"
     with_rasa: bool = True
+    credentials: Path = ROOT / "bot" / "credentials-local.yml"
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Rasa's HTTP API (trackers, events) answers only with this token: RASA_API_TOKEN, or a new
+    # random one per start. The key the channels seal identities with and derive conversation ids
+    # from: CONVERSATION_SECRET, or a new random one per start (shared by Rasa and the actions).
+    rasa_api_token: str = ""
+    conversation_secret: str = ""
+    _argv: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rasa_api_token = (self.rasa_api_token or self.env.get("RASA_API_TOKEN")
+                               or os.environ.get("RASA_API_TOKEN") or secrets.token_urlsafe(32))
+        self.conversation_secret = (
+            self.conversation_secret or self.env.get("CONVERSATION_SECRET")
+            or os.environ.get("CONVERSATION_SECRET") or secrets.token_urlsafe(32))
+
+    @property
+    def public_base_url(self) -> str:
+        return self.env.get("PUBLIC_BASE_URL", f"http://localhost:{self.ports.backend}")
+
+    def tracker_url(self, conversation: str) -> str:
+        """Rasa's tracker of a conversation, with the API token."""
+        return (f"{self.rasa_url}/conversations/{conversation}/tracker"
+                f"?include_events=ALL&token={self.rasa_api_token}")
 
     @property
     def backend_url(self) -> str:
@@ -67,10 +92,29 @@ class Stack:
         self.processes[name] = subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        self._argv[name] = (argv, extra_env)
+
+    def stop_process(self, name: str) -> None:
+        """Stops one child (the action server, to see the bot without it)."""
+        proc = self.processes[name]
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def restart_process(self, name: str, timeout: float = 120.0) -> None:
+        """Starts a stopped child again, as it was started, and waits until it answers."""
+        argv, extra_env = self._argv[name]
+        self.stop_process(name)
+        self._spawn(name, argv, extra_env)
+        self.wait_ready(timeout)
 
     def start(self, timeout: float = 240.0) -> None:
-        # bot/credentials.yml reads the Twilio settings from the environment; the demo's values
-        # are documented in docs/CHANNELS.md (the signature is checked even in demo mode).
+        # bot/credentials-local.yml reads the Twilio settings from the environment; the demo's
+        # values are in docs/CHANNELS.md (the signature is checked even in demo mode).
         twilio_demo = {
             "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
             "TWILIO_AUTH_TOKEN": "demo-twilio-auth-token",
@@ -80,6 +124,7 @@ class Stack:
         shared = {
             **{k: os.environ.get(k, v) for k, v in twilio_demo.items()},
             "BACKEND_URL": self.backend_url,
+            "CONVERSATION_SECRET": self.conversation_secret,
             "RASA_TELEMETRY_ENABLED": "false",
             "PYTHONUNBUFFERED": "1",
         }
@@ -88,7 +133,7 @@ class Stack:
             [str(APP_PY), "-m", "backend"],
             {**shared, "BACKEND_HOST": "127.0.0.1", "BACKEND_PORT": str(self.ports.backend),
              "RASA_URL": f"http://localhost:{self.ports.rasa}",
-             "PUBLIC_BASE_URL": self.env.get("PUBLIC_BASE_URL", f"http://localhost:{self.ports.backend}")},
+             "PUBLIC_BASE_URL": self.public_base_url},
         )
         if self.with_rasa:
             self._spawn(
@@ -104,12 +149,16 @@ class Stack:
                 .replace("localhost:5055", f"localhost:{self.ports.actions}"),
                 encoding="utf-8",
             )
+            # The API needs the token; the browser may only call from the backend's public origin
+            # (the page that embeds the widget), never from any site ("*").
             self._spawn(
                 "rasa",
-                [str(BOT_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api",
-                 "--interface", "127.0.0.1", "--port", str(self.ports.rasa), "--cors", "*",
+                [str(BOT_BIN / "rasa"), "run", "--model", str(self.model),
+                 "--enable-api", "--auth-token", self.rasa_api_token,
+                 "--interface", "127.0.0.1", "--port", str(self.ports.rasa),
+                 "--cors", _origin(self.public_base_url),
                  "--endpoints", str(endpoints),
-                 "--credentials", str(ROOT / "bot" / "credentials.yml")],
+                 "--credentials", str(self.credentials)],
                 shared,
             )
         self.wait_ready(timeout)
@@ -118,7 +167,7 @@ class Stack:
         checks = {"backend": f"{self.backend_url}/health"}
         if self.with_rasa:
             checks["actions"] = f"http://127.0.0.1:{self.ports.actions}/health"
-            checks["rasa"] = f"{self.rasa_url}/status"
+            checks["rasa"] = f"{self.rasa_url}/status?token={self.rasa_api_token}"
         deadline = time.monotonic() + timeout
         pending = dict(checks)
         while pending:
@@ -144,6 +193,12 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL: what a browser sends as Origin."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _answers(url: str) -> bool:
@@ -185,8 +240,10 @@ def main() -> int:
             f"  Web chat (city page):   http://localhost:{stack.ports.backend}/\n"
             f"  Backend API:            http://localhost:{stack.ports.backend}/docs/openapi.json\n"
             f"  Demo outbox (codes):    http://localhost:{stack.ports.backend}/api/dev/outbox\n"
-            f"  Rasa REST channel:      http://localhost:{stack.ports.rasa}/webhooks/rest/webhook\n"
+            f"  Rasa REST channel:      http://localhost:{stack.ports.rasa}/webhooks/rest/webhook"
+            " (this machine only)\n"
             f"  Action server:          http://localhost:{stack.ports.actions}/health\n"
+            "  Rasa HTTP API:          ?token=<RASA_API_TOKEN> (a random one when it is unset)\n"
             f"  Logs:                   {stack.log_dir}\n"
             "Ctrl-C stops everything.",
             flush=True,

@@ -15,6 +15,8 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot import sealing
+
 from . import facts, parsing
 from .backend_client import BackendError, backend
 from .common import AskAction, is_interruption, latest_text, new_user_turn, repair_events
@@ -38,25 +40,58 @@ async def help_line_events() -> list[EventType]:
     return [SlotSet("help_phone", phone), SlotSet("help_hours", hours)]
 
 
+# Which identity each input channel may vouch for; no other channel passes one.
+_CHANNEL_IDENTITY = {"twilio_sms": "phone", "socketio": "widget_token"}
+
+
+def channel_identity(
+    metadata: dict[str, Any] | None, sender_id: str, input_channel: str | None
+) -> tuple[str, str] | None:
+    """("phone" | "widget_token", value) sealed by our channel for this conversation, or None.
+
+    Only `sealing.unseal(metadata[METADATA_KEY], sender_id)` is trusted, and only when the channel
+    it names is the message's input channel (at session start the message is not logged yet and
+    `input_channel` is None: the seal alone, bound to this conversation, says which channel).
+    Plain `phone` / `widget_token` keys are what any client can write: ignored.
+    """
+    if not isinstance(metadata, dict):
+        return None
+    payload = sealing.unseal(metadata.get(sealing.METADATA_KEY), sender_id)
+    if payload is None:
+        return None
+    channel = payload.get("channel")
+    if input_channel is not None and channel != input_channel:
+        return None
+    key = _CHANNEL_IDENTITY.get(str(channel))
+    value = payload.get(key) if key else None
+    if not key or not isinstance(value, str) or not value:
+        return None
+    return key, value
+
+
 async def identify_from_metadata(
     metadata: dict[str, Any] | None,
     sender_id: str,
+    input_channel: str | None,
 ) -> tuple[list[EventType], str | None]:
     """Events for a family known from the channel, and a response name.
 
-    The channel knows the family through a widget token (web) or the SMS sender.
+    The channel knows the family through a widget token (web) or the SMS sender, sealed for this
+    conversation (bot/sealing.py, docs/CHANNELS.md).
     """
-    metadata = metadata or {}
+    identity = channel_identity(metadata, sender_id, input_channel)
+    if identity is None:
+        return [], None
+    kind, value = identity
     try:
-        if metadata.get("widget_token"):
-            result = await backend.identify_widget(str(metadata["widget_token"]))
+        if kind == "widget_token":
+            result = await backend.identify_widget(value)
             return identified_events(result, sender_id), "utter_identified_channel"
-        if metadata.get("phone"):
-            result = await backend.identify_phone(str(metadata["phone"]))
-            if result.get("match") == "one":
-                return identified_events(result, sender_id), None
-            if result.get("match") == "several":
-                return [], "utter_phone_several"
+        result = await backend.identify_phone(value)
+        if result.get("match") == "one":
+            return identified_events(result, sender_id), None
+        if result.get("match") == "several":
+            return [], "utter_phone_several"
     except BackendError as err:
         # forged or expired widget token, backend down: the parent is identified the usual way
         log.info("identification from channel metadata refused: %s", err.code)
@@ -72,7 +107,7 @@ class ActionSessionStart(Action):
     ) -> list[EventType]:
         events: list[EventType] = [SessionStarted(), *(await help_line_events())]
         metadata = tracker.get_slot("session_started_metadata")
-        found, response = await identify_from_metadata(metadata, tracker.sender_id)
+        found, response = await identify_from_metadata(metadata, tracker.sender_id, None)
         events.extend(found)
         if response:
             dispatcher.utter_message(
@@ -106,7 +141,9 @@ class ValidateIdentificationForm(FormValidationAction):
         found: list[EventType] = []
         if not tracker.get_slot("signed_out"):
             found, _ = await identify_from_metadata(
-                (tracker.latest_message or {}).get("metadata"), tracker.sender_id
+                (tracker.latest_message or {}).get("metadata"),
+                tracker.sender_id,
+                tracker.get_latest_input_channel() or "",
             )
         if found:
             return found + [

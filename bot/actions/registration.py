@@ -655,7 +655,9 @@ class ActionPrepareRegistration(Action):
         identified = bool(tracker.get_slot("identified"))
         if not identified and not tracker.get_slot("signed_out"):
             found, response = await identify_from_metadata(
-                (tracker.latest_message or {}).get("metadata"), tracker.sender_id
+                (tracker.latest_message or {}).get("metadata"),
+                tracker.sender_id,
+                tracker.get_latest_input_channel() or "",
             )
             if found:
                 events.extend(found)

@@ -10,7 +10,16 @@ Compared with Rasa's own Twilio channel, this one
   (recorded by the backend, confirmed in both languages); "stop" inside a sentence is conversation;
 - sends replies with Twilio's REST API in a worker thread (never blocking the event loop), after
   asking the backend whether the number has opted out, rendered for SMS (sms_render);
-- passes `{"phone": "<E.164 sender>"}` as message metadata, so the actions can identify the family.
+- names the conversation `sealing.conversation_id("sms", From)` (a keyed hash: knowing a number does
+  not tell which conversation is its) and passes only the sealed identity
+  `{METADATA_KEY: seal({"channel": "twilio_sms", "phone": From}, sender_id)}` as metadata, so the
+  actions can identify the family and nobody else can write that value;
+- sends a turn's replies to the phone of the request that started it (never derived from the
+  conversation id);
+- limits messages per phone and per client address (bot/channels/ratelimit.py): past the limit,
+  one French text says so, then empty TwiML and nothing reaches Rasa;
+- answers with a French "technical problem" text when a turn produced no reply (action server or
+  backend down, bot/channels/answered.py).
 
 Credentials (bot/credentials.yml)::
 
@@ -34,7 +43,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -42,11 +51,20 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.base.exceptions import TwilioException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from bot import sealing
 from bot.channels import sms_render
+from bot.channels.answered import always_answered
+from bot.channels.ratelimit import ChannelLimits
+from bot.channels.sms_services import (
+    BackendClient,
+    ConversationPhones,
+    SeenMessages,
+    sealed_metadata,
+    twilio_client,
+)
 from bot.channels.texts import text as catalog_text
 
 logger = logging.getLogger(__name__)
@@ -54,7 +72,6 @@ logger = logging.getLogger(__name__)
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 WEBHOOK_PATH = "/webhooks/twilio_sms/webhook"
-TWILIO_API = "https://api.twilio.com"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 # Whole-message keywords, compared without case, accents or final punctuation. The opt-out list
@@ -124,82 +141,6 @@ class TwilioForm(dict):  # type: ignore[type-arg]
         return values[0] if values else None
 
 
-# --------------------------------------------------------------------------- collaborators
-
-
-class BackendClient:
-    """The backend's SMS opt-out routes (docs/API.md), with the service secret."""
-
-    def __init__(self, base_url: str, service_secret: str, timeout: float = 5.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {service_secret}"}
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-
-    async def _call(self, method: str, path: str, json: dict[str, str] | None = None) -> Any:
-        async with (
-            aiohttp.ClientSession(timeout=self._timeout, headers=self._headers) as session,
-            session.request(method, self.base_url + path, json=json) as resp,
-        ):
-            resp.raise_for_status()
-            return await resp.json()
-
-    async def opt_out(self, phone: str) -> None:
-        await self._call("POST", "/api/sms/opt-out", {"phone": phone})
-
-    async def opt_in(self, phone: str) -> None:
-        await self._call("POST", "/api/sms/opt-in", {"phone": phone})
-
-    async def is_opted_out(self, phone: str) -> bool:
-        data = await self._call("GET", f"/api/sms/status?phone={quote(phone, safe='')}")
-        return bool(data["opted_out"])
-
-
-class RebasedHttpClient(TwilioHttpClient):
-    """Twilio's own HTTP client, sending to another base URL (a local stand-in in tests)."""
-
-    def __init__(self, base_url: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.base_url = base_url.rstrip("/")
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        if url.startswith(TWILIO_API):
-            url = self.base_url + url[len(TWILIO_API) :]
-        return super().request(method, url, *args, **kwargs)
-
-
-def twilio_client(account_sid: str, auth_token: str, api_base: str | None) -> Client:
-    http = RebasedHttpClient(api_base, timeout=10) if api_base else TwilioHttpClient(timeout=10)
-    return Client(account_sid, auth_token, http_client=http)
-
-
-class SeenMessages:
-    """MessageSids already handled: bounded LRU in memory, or a shared Redis set with a TTL."""
-
-    def __init__(self, capacity: int = 20_000, redis_url: str | None = None) -> None:
-        self.capacity = capacity
-        self._memory: OrderedDict[str, None] = OrderedDict()
-        self._redis: Any = None
-        if redis_url:
-            from redis import asyncio as aioredis
-
-            self._redis = aioredis.from_url(redis_url)
-
-    async def first_time(self, sid: str) -> bool:
-        """True the first time `sid` is seen (and records it), False for a retry."""
-        if self._redis is not None:
-            try:
-                return bool(await self._redis.set(f"twilio_sms:sid:{sid}", 1, nx=True, ex=86_400))
-            except Exception:  # noqa: BLE001 - Redis down: keep working on this process's memory
-                logger.warning("Redis unavailable for MessageSid dedupe", exc_info=True)
-        if sid in self._memory:
-            self._memory.move_to_end(sid)
-            return False
-        self._memory[sid] = None
-        while len(self._memory) > self.capacity:
-            self._memory.popitem(last=False)
-        return True
-
-
 # --------------------------------------------------------------------------- output
 
 
@@ -216,11 +157,22 @@ class SignedTwilioOutput(OutputChannel):
         twilio_number: str,
         backend: BackendClient,
         choices: sms_render.ChoiceMemory,
+        phone: str | None = None,
+        phones: ConversationPhones | None = None,
     ) -> None:
         self.client = client
         self.twilio_number = twilio_number
         self.backend = backend
         self.choices = choices
+        # The phone of the request this output answers; without one (a message pushed through
+        # Rasa's API) the phone last seen in that conversation, kept in this process only.
+        self.phone = phone
+        self.phones = phones
+
+    def _phone_of(self, recipient_id: str) -> str | None:
+        if self.phone:
+            return self.phone
+        return self.phones.get(recipient_id) if self.phones is not None else None
 
     async def _may_send(self, phone: str) -> bool:
         try:
@@ -243,23 +195,31 @@ class SignedTwilioOutput(OutputChannel):
                 logger.error("Twilio refused a message", exc_info=True)
                 return
 
+    async def _send_to(self, recipient_id: str, bodies: list[str]) -> None:
+        phone = self._phone_of(recipient_id)
+        if phone is None:
+            logger.warning("no phone known for this conversation; %d text(s) not sent", len(bodies))
+            return
+        await self.send_sms(phone, bodies)
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send_sms(recipient_id, sms_render.render(text))
+        await self._send_to(recipient_id, sms_render.render(text))
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
+        # Keyed by conversation: the next message of that conversation resolves the number.
         self.choices.remember(recipient_id, sms_render.button_payloads(buttons))
-        await self.send_sms(recipient_id, sms_render.render(text, buttons))
+        await self._send_to(recipient_id, sms_render.render(text, buttons))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self.send_sms(recipient_id, sms_render.render(image))
+        await self._send_to(recipient_id, sms_render.render(image))
 
     async def send_attachment(  # type: ignore[override]
         self, recipient_id: str, attachment: Any, **kwargs: Any
     ) -> None:
         if isinstance(attachment, str):
-            await self.send_sms(recipient_id, sms_render.render(attachment))
+            await self._send_to(recipient_id, sms_render.render(attachment))
         else:
             logger.warning("attachment not sendable by SMS; skipped")
 
@@ -323,15 +283,29 @@ class SignedTwilioInput(InputChannel):
         )
         self.seen = SeenMessages(redis_url=redis_url or os.environ.get("REDIS_URL") or None)
         self.choices = sms_render.ChoiceMemory()
+        self.phones = ConversationPhones()
+        self.limits = ChannelLimits.from_env("SMS", address_per_minute=600)
+        # Phones already told they were over the limit: one French text, then silence.
+        self._told_over_limit: OrderedDict[str, None] = OrderedDict()
         self.city = os.environ.get("CITY_NAME", "Ville de Val-Fleuri")
         self.city_phone = os.environ.get("CITY_PHONE", "418 555-0199")
         self._tasks: set[asyncio.Task[None]] = set()
 
     def get_output_channel(self) -> OutputChannel:
-        return SignedTwilioOutput(self.client, self.twilio_number, self.backend, self.choices)
+        return SignedTwilioOutput(
+            self.client, self.twilio_number, self.backend, self.choices, phones=self.phones
+        )
+
+    def output_for(self, phone: str) -> SignedTwilioOutput:
+        return SignedTwilioOutput(
+            self.client, self.twilio_number, self.backend, self.choices, phone=phone
+        )
 
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
-        return {"phone": TwilioForm.parse(request.body).first("From")}
+        phone = TwilioForm.parse(request.body).first("From")
+        if not phone:
+            return None
+        return sealed_metadata(phone, sealing.conversation_id("sms", phone))
 
     # ------------------------------------------------------------------ checks
 
@@ -348,7 +322,7 @@ class SignedTwilioInput(InputChannel):
         return catalog_text(key, city=self.city, phone=self.city_phone)
 
     async def _handle_keyword(self, keyword: str, phone: str) -> None:
-        out = SignedTwilioOutput(self.client, self.twilio_number, self.backend, self.choices)
+        out = self.output_for(phone)
         try:
             if keyword == "stop":
                 await self.backend.opt_out(phone)
@@ -374,8 +348,25 @@ class SignedTwilioInput(InputChannel):
         task.add_done_callback(self._tasks.discard)
         task.add_done_callback(_log_failure)
 
+    async def _over_limit(self, phone: str) -> None:
+        """One French text the first time a phone goes over the limit, none after that."""
+        if phone in self._told_over_limit:
+            self._told_over_limit.move_to_end(phone)
+            return
+        self._told_over_limit[phone] = None
+        while len(self._told_over_limit) > 20_000:
+            self._told_over_limit.popitem(last=False)
+        await self.output_for(phone).send_sms(phone, [self._keyword_reply("sms.too_many")])
+
+    def _within_limits(self, request: Request, phone: str) -> bool:
+        allowed = self.limits.allow(request.ip, phone)
+        if allowed:
+            self._told_over_limit.pop(phone, None)
+        return allowed
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("twilio_sms_webhook", __name__)
+        on_new_message = always_answered(on_new_message)
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -396,18 +387,25 @@ class SignedTwilioInput(InputChannel):
             if sid and not await self.seen.first_time(sid):
                 logger.info("twilio_sms: retried MessageSid ignored")
                 return empty
+            sender_id = sealing.conversation_id("sms", phone)
             keyword = keyword_of(body)
             if keyword is not None:
-                self.choices.resolve(phone, "")  # a keyword ends any pending numbered choice
+                # Never rate limited: STOP must always work. A keyword ends any numbered choice.
+                self.choices.resolve(sender_id, "")
                 self._in_background(self._handle_keyword(keyword, phone))
                 return empty
-            text = self.choices.resolve(phone, body.strip())
+            if not self._within_limits(request, phone):
+                logger.warning("twilio_sms: message over the rate limit dropped")
+                self._in_background(self._over_limit(phone))
+                return empty
+            self.phones.remember(sender_id, phone)
+            text = self.choices.resolve(sender_id, body.strip())
             message = UserMessage(
                 text,
-                self.get_output_channel(),
-                phone,
+                self.output_for(phone),
+                sender_id,
                 input_channel=self.name(),
-                metadata={"phone": phone},
+                metadata=sealed_metadata(phone, sender_id),
             )
             self._in_background(on_new_message(message))
             return empty

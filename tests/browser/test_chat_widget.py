@@ -24,6 +24,8 @@ import httpx
 import pytest
 
 pytestmark = pytest.mark.browser
+CONVERSATION_SECRET = "browser-test-conversation-secret"
+SEALED = "sealed_identity"  # bot/sealing.py METADATA_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -81,7 +83,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("browser")
     rasa_port, backend_port = _free_port(), _free_port()
     record = tmp / "received.jsonl"
-    bot_env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    bot_env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+               "CONVERSATION_SECRET": CONVERSATION_SECRET}
     rasa_log = tmp / "rasa.log"
     backend_log = tmp / "backend.log"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'browser.db'}", "DEMO_MODE": "1",
@@ -120,6 +123,18 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
+def unseal(token: str, conversation: str) -> dict[str, Any] | None:
+    """bot/sealing.py's unseal, run in the bot's environment (AES-GCM needs its cryptography)."""
+    code = ("import json, sys; from bot import sealing; "
+            "print(json.dumps(sealing.unseal(sys.argv[1], sys.argv[2])))")
+    done = subprocess.run([str(ROOT / ".venv-bot/bin/python"), "-c", code, token, conversation],
+                          cwd=ROOT, capture_output=True, check=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT),
+                               "CONVERSATION_SECRET": CONVERSATION_SECRET})
+    result = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    return dict(result) if result else None
+
+
 def test_demo_login_then_chat_renders_parent_text_as_text(stack: Stack, browser: Any) -> None:
     from playwright.sync_api import expect
 
@@ -146,9 +161,13 @@ def test_demo_login_then_chat_renders_parent_text_as_text(stack: Stack, browser:
     assert page.locator("#chat-log b").count() == 0
     expect(page.locator("#chat-input")).to_have_value("")
 
-    # The widget token went with the message and the backend accepts it for family 100001.
+    # The widget token went with the session, came back sealed for this conversation only, and
+    # the backend accepts it for family 100001.
     [message] = [m for m in stack.wait_received(1) if m["text"] == "<b>Léa</b>"]
-    token = message["metadata"]["widget_token"]
+    assert set(message["metadata"]) == {SEALED}
+    payload = unseal(message["metadata"][SEALED], message["sender_id"])
+    assert payload is not None and payload["channel"] == "socketio"
+    token = payload["widget_token"]
     identified = httpx.post(f"{stack.backend_url}/api/identify/widget",
                             json={"widget_token": token},
                             headers={"Authorization": f"Bearer {SERVICE}"}, timeout=10)

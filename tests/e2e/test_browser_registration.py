@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from tests.e2e.backend_state import family_lines, latest_order
-from tests.e2e.conversation import http_json
+from tests.e2e.conversation import channel_conversation, http_json
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -82,20 +82,21 @@ def browser() -> Iterator[Any]:
 class ChatPage:
     """The widget as a parent uses it, plus what the test needs to know when a turn is over."""
 
-    def __init__(self, page: Any, rasa_url: str) -> None:
+    def __init__(self, page: Any, stack: Stack) -> None:
         self.page = page
-        self.rasa_url = rasa_url
+        self.stack = stack
         self.transcript: list[str] = []
         self.clicks = 0
 
     # -- waiting for the bot
 
     def _tracker(self) -> tuple[int, int, str]:
-        session = self.page.evaluate("() => sessionStorage.getItem('vf-chat-session')")
-        if not session:
+        # The page keeps its session secret; Rasa's conversation id is derived from it.
+        secret = self.page.evaluate("() => sessionStorage.getItem('vf-chat-session')")
+        if not secret:
             return 0, 0, ""
-        events = http_json("GET", f"{self.rasa_url}/conversations/{session}/tracker"
-                                  "?include_events=ALL").get("events") or []
+        session = channel_conversation(self.stack.conversation_secret, "web", secret)
+        events = http_json("GET", self.stack.tracker_url(session)).get("events") or []
         users = sum(1 for e in events if e.get("event") == "user")
         shown = sum(1 for e in events if e.get("event") == "bot"
                     and (e.get("text") or (e.get("data") or {}).get("buttons")))
@@ -188,7 +189,7 @@ def _register_lea(web: Stack, db: Engine, context: Any, page: Any) -> None:
 
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(web.backend_url + "/")
+    page.goto(web.public_base_url + "/")  # the origin Rasa's CORS allows
     expect(page.get_by_role("heading", level=1)).to_have_text("Inscriptions aux activités")
 
     # The city's login, simulated in demo mode: a signed widget token for family 100001.
@@ -199,7 +200,7 @@ def _register_lea(web: Stack, db: Engine, context: Any, page: Any) -> None:
     expect(page.locator("#chat-demo-note")).to_contain_text("Julie Tremblay", timeout=10_000)
     expect(page.locator("#chat-status")).to_have_text("Connecté", timeout=20_000)
 
-    chat = ChatPage(page, web.rasa_url)
+    chat = ChatPage(page, web)
     chat.start()
     chat.type("Bonjour, je voudrais inscrire ma fille au camp de jour")
     transcript = chat.dump()

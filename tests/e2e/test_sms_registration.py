@@ -1,7 +1,7 @@
 """Whole registrations by text message, through the real stack (issue 4).
 
 Backend on SQLite with the demo city (sending its own texts through the twilio library), action
-server, and Rasa with the trained model and bot/credentials.yml (the signed SMS channel). Both
+server, and Rasa with the trained model and bot/credentials-local.yml (the signed SMS channel). Both
 the bot's replies and the backend's texts (codes, payment links) go through the real twilio
 library to a local HTTP server standing in for api.twilio.com: what a parent's phone would get
 is what that server received. Every inbound text is signed with twilio's RequestValidator over
@@ -35,7 +35,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels import sms_render
 from tests.e2e.backend_state import family_lines, latest_order
-from tests.e2e.conversation import Parent, converse, http_json
+from tests.e2e.conversation import Parent, channel_conversation, converse, http_json
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -148,9 +148,13 @@ class SmsParent(Parent):
     numbers_answered: int = 0
     received: list[str] = field(default_factory=list)
 
+    @property
+    def conversation(self) -> str:
+        """Rasa's id of this phone's conversation: a keyed hash of the number, not the number."""
+        return channel_conversation(self.sms.stack.conversation_secret, "sms", self.sender)
+
     def _user_turns(self) -> tuple[int, str]:
-        tracker = http_json("GET", f"{self.rasa_url}/conversations/{self.sender}/tracker"
-                                   "?include_events=ALL")
+        tracker = http_json("GET", self.sms.stack.tracker_url(self.conversation))
         events = tracker.get("events") or []
         users = sum(1 for e in events if e.get("event") == "user")
         return users, (events[-1].get("name", "") if events else "")

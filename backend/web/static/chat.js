@@ -1,9 +1,11 @@
 /*
  * Chat widget for the registration assistant (vanilla JS, no framework, no CDN).
  *
- * Talks to Rasa's socket.io channel: `session_request` then `user_uttered` with
- * {message, session_id, metadata: {widget_token}, customData: {widget_token}}; renders
- * `bot_uttered` (text, quick_replies/buttons, links, pushed messages at any time).
+ * Talks to Rasa's socket.io channel (bot/channels/webchat.py): `session_request`
+ * {session_id: the secret kept from an earlier confirm, widget_token} opens the conversation and
+ * `session_confirm` returns its secret; then `user_uttered` carries {message} alone (the server
+ * knows the socket's conversation and identity); renders `bot_uttered` (text,
+ * quick_replies/buttons, links, pushed messages at any time).
  *
  * Safety: everything that comes from the conversation is put in the page with textContent or
  * as DOM nodes built here (links only for http/https URLs), never parsed as markup, so a name
@@ -202,7 +204,11 @@
     });
     socket.on("connect", function () {
       setStatus(strings.status_connected);
-      socket.emit("session_request", { session_id: sessionId });
+      // The widget token travels here only: the server keeps it for this socket.
+      var request = { session_id: sessionId };
+      var token = widgetToken();
+      if (token) request.widget_token = token;
+      socket.emit("session_request", request);
     });
     socket.on("session_confirm", function (data) {
       var id = data && typeof data === "object" ? data.session_id : data;
@@ -238,14 +244,7 @@
   }
 
   function emitMessage(message) {
-    var token = widgetToken();
-    var metadata = token ? { widget_token: token } : {};
-    socket.emit("user_uttered", {
-      message: message,
-      session_id: sessionId,
-      metadata: metadata,
-      customData: metadata,
-    });
+    socket.emit("user_uttered", { message: message });
   }
 
   function send(message, shownAs) {

@@ -60,6 +60,8 @@ class RecordingAgent:
             await out.send_response(
                 message.sender_id, {"text": "Pour quel enfant?", "buttons": buttons}
             )
+        elif message.text == "panne":
+            raise RuntimeError("the turn failed, as when the action server is down")
         elif message.text == "long":
             await out.send_response(message.sender_id, {"text": LONG_REPLY})
         else:

@@ -26,7 +26,9 @@ import requests
 from sms_fakes import FakeTwilio, fake_twilio
 from twilio.request_validator import RequestValidator
 
+from bot import sealing
 from bot.channels import sms_render
+from bot.channels.answered import no_answer_text
 from bot.channels.texts import text as catalog_text
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -36,6 +38,23 @@ CITY_NUMBER = "+14185550199"
 PUBLIC_URL = "https://sms.val-fleuri.example"  # Rasa sits behind a proxy: Twilio signs this URL
 SIGNED_URL = PUBLIC_URL + "/webhooks/twilio_sms/webhook"
 SERVICE_SECRET = "test-service-secret"
+CONVERSATION_SECRET = "sms-test-conversation-secret"
+# Low enough for a test to reach, high enough for every other test of the module.
+BURST_PER_PHONE = 6
+
+
+def conversation_of(phone: str) -> str:
+    """The conversation id the channel gives a phone, computed with the channel's key."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CONVERSATION_SECRET", CONVERSATION_SECRET)
+        return sealing.conversation_id("sms", phone)
+
+
+def unsealed(message: dict[str, Any]) -> dict[str, Any] | None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CONVERSATION_SECRET", CONVERSATION_SECRET)
+        token = (message["metadata"] or {}).get(sealing.METADATA_KEY)
+        return sealing.unseal(token, message["sender_id"])
 
 _sids = count(1)
 
@@ -74,6 +93,7 @@ class Harness:
         signed_url: str = SIGNED_URL,
         sign: bool = True,
         tamper: dict[str, str] | None = None,
+        extra: dict[str, str] | None = None,
     ) -> requests.Response:
         params: dict[str, str] = {
             "MessageSid": sid or f"SM{next(_sids):032d}",
@@ -84,6 +104,7 @@ class Harness:
         }
         if body is not None:
             params["Body"] = body
+        params.update(extra or {})  # signed with the rest, as Twilio would sign any field
         headers = {}
         if sign:
             headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(
@@ -96,7 +117,8 @@ class Harness:
         if not self.record.exists():
             return []
         lines = self.record.read_text(encoding="utf-8").splitlines()
-        return [m for m in map(json.loads, lines) if m["sender_id"] == phone]
+        conversation = conversation_of(phone)
+        return [m for m in map(json.loads, lines) if m["sender_id"] == conversation]
 
     def wait_received(self, phone: str, n: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
@@ -174,6 +196,9 @@ def sms(tmp_path_factory: pytest.TempPathFactory, backend_url: str) -> Iterator[
             "TWILIO_API_BASE": twilio_url,
             "CITY_NAME": "Ville de Val-Fleuri",
             "CITY_PHONE": "418 555-0199",
+            "CONVERSATION_SECRET": CONVERSATION_SECRET,
+            "SMS_RATE_BURST_CONVERSATION": str(BURST_PER_PHONE),
+            "SMS_RATE_PER_MINUTE_CONVERSATION": "0.01",
         }
         env.pop("REDIS_URL", None)
         log = (tmp / "rasa.log").open("wb")
@@ -203,7 +228,7 @@ def sms(tmp_path_factory: pytest.TempPathFactory, backend_url: str) -> Iterator[
             log.close()
 
 
-def test_signed_request_reaches_the_bot_with_the_phone_and_the_reply_goes_by_sms(
+def test_signed_request_reaches_the_bot_with_the_phone_sealed_and_the_reply_goes_by_sms(
     sms: Harness,
 ) -> None:
     phone = "+14185550101"
@@ -212,10 +237,75 @@ def test_signed_request_reaches_the_bot_with_the_phone_and_the_reply_goes_by_sms
     assert "<Response></Response>" in resp.text
     [message] = sms.wait_received(phone, 1)
     assert message["text"] == "Bonjour"
-    assert message["metadata"] == {"phone": phone}
+    # The conversation id is a keyed hash, not the phone; the phone only travels sealed.
+    assert message["sender_id"].startswith("sms_") and "5550101" not in message["sender_id"]
+    assert set(message["metadata"]) == {sealing.METADATA_KEY}
+    assert phone not in json.dumps(message["metadata"])
+    payload = unsealed(message)
+    assert payload is not None
+    assert (payload["channel"], payload["phone"]) == ("twilio_sms", phone)
     assert message["input_channel"] == "twilio_sms"
+    # The reply goes to the phone of the request, though the conversation id is not a phone.
     assert sms.twilio.wait_for(phone, 1) == ["Reçu : Bonjour"]
     assert sms.twilio.bad_auth == 0
+
+
+def test_signed_fields_cannot_add_an_identity_or_another_conversation(sms: Harness) -> None:
+    phone = "+14185550166"
+    victim = "+14185550160"
+    extra = {"phone": victim, "metadata": json.dumps({"phone": victim}),
+             sealing.METADATA_KEY: "forged", "session_id": victim,
+             "sender": victim, "input_channel": "rest"}
+    assert sms.post(phone, "Bonjour", extra=extra).status_code == 200
+    [message] = sms.wait_received(phone, 1)
+    assert message["sender_id"] == conversation_of(phone)
+    assert message["input_channel"] == "twilio_sms"
+    payload = unsealed(message)
+    assert payload is not None and payload["phone"] == phone  # From, nothing else
+    assert sms.received(victim) == []
+    assert sms.twilio.wait_for(phone, 1) == ["Reçu : Bonjour"]
+
+
+def test_a_sealed_identity_does_not_open_in_another_conversation(sms: Harness) -> None:
+    phone, other = "+14185550177", "+14185550178"
+    sms.post(phone, "Bonjour")
+    [message] = sms.wait_received(phone, 1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CONVERSATION_SECRET", CONVERSATION_SECRET)
+        token = message["metadata"][sealing.METADATA_KEY]
+        assert sealing.unseal(token, conversation_of(other)) is None
+        assert sealing.unseal(token, message["sender_id"]) is not None
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CONVERSATION_SECRET", "another-deployment")
+        assert sealing.unseal(token, message["sender_id"]) is None
+
+
+def test_a_flood_from_one_phone_stops_at_the_limit_with_one_french_text(sms: Harness) -> None:
+    phone = "+14185550188"
+    for n in range(BURST_PER_PHONE + 8):
+        assert sms.post(phone, f"message {n}").status_code == 200
+    received = sms.wait_received(phone, BURST_PER_PHONE)
+    too_many = catalog_text("sms.too_many")
+    texts = sms.twilio.wait_for(phone, BURST_PER_PHONE + 1)
+    time.sleep(0.5)  # nothing more may arrive: checked once everything in flight is done
+    assert [m["text"] for m in sms.received(phone)] == [
+        f"message {n}" for n in range(BURST_PER_PHONE)
+    ]
+    assert len(received) == BURST_PER_PHONE
+    assert sms.twilio.to(phone).count(too_many) == 1, texts
+    assert len(sms.twilio.to(phone)) == BURST_PER_PHONE + 1
+    assert sms_render.is_gsm7(too_many)
+    # STOP still works past the limit.
+    sms.post(phone, "STOP")
+    sms.twilio.wait_for(phone, BURST_PER_PHONE + 2)
+    assert sms.opted_out(phone)
+
+
+def test_a_turn_that_sends_nothing_is_answered_in_french(sms: Harness) -> None:
+    phone = "+14185550199"
+    sms.post(phone, "panne")  # the stand-in bot fails that turn, as without the action server
+    sms.wait_received(phone, 1)
+    assert sms.twilio.wait_for(phone, 1) == [no_answer_text()]
 
 
 @pytest.mark.parametrize(
