@@ -159,7 +159,9 @@ class Stack:
                  "--cors", _origin(self.public_base_url),
                  "--endpoints", str(endpoints),
                  "--credentials", str(self.credentials)],
-                shared,
+                # each stack keeps its conversations beside its logs (demo mode: an SQLite file)
+                {**shared, "TRACKER_SQLITE_PATH": os.environ.get(
+                    "TRACKER_SQLITE_PATH", str(self.log_dir / "rasa-tracker.db"))},
             )
         self.wait_ready(timeout)
 
