@@ -11,7 +11,9 @@ After every step, on the database itself:
 - every pool's `taken` equals the lines (and options) holding it;
 - every session's waiting lines rank exactly 1..n;
 - a session with a free place has nobody waiting (a freed place goes to the waitlist in the
-  same transaction).
+  same transaction);
+- the lines a step offered a place to were the first in line before it, by the domain's
+  ranking (backend/domain/waitlist.py), whatever SQL ordered them.
 
 Every service call runs in its own transaction, like the HTTP layer; a refusal
 (`RegistrationError`) is an answer, anything else fails the run. Deterministic
@@ -35,6 +37,7 @@ from backend.adapters.local_gateway import CARD_APPROVED
 from backend.db.engine import make_session_factory
 from backend.db.models import Base, CapacityPool, Line, LineStatus, Order, SessionOption
 from backend.db.models import Session as ActivitySession
+from backend.domain import waitlist as ranking_rule
 from backend.domain.errors import RegistrationError
 from backend.jobs import run_due_jobs
 from backend.services import cart, checkout, payments, staff
@@ -88,6 +91,7 @@ def machine_for(engine: Engine, clock_start: ManualClock) -> type[RuleBasedState
                            .values(capacity=1))
 
             h.run(shrink)
+            self.waiting_before: dict[int, list[int]] = {}
 
         def _lines(self, statuses: list[LineStatus], family: int | None = None) -> list[int]:
             def q(db: Session) -> list[int]:
@@ -197,6 +201,32 @@ def machine_for(engine: Engine, clock_start: ManualClock) -> type[RuleBasedState
                 ).all())
 
             assert self.h.run(q) == []
+
+        @invariant()
+        def offers_go_to_the_first_in_line(self) -> None:
+            def q(db: Session) -> list[Any]:
+                return list(db.execute(
+                    select(Line.id, Line.session_id, Line.status, Line.waitlisted_at)
+                    .where(Line.session_id.in_(self.sessions))
+                ).all())
+
+            rows = self.h.run(q)
+            status = {line_id: state for line_id, _s, state, _w in rows}
+            for session_id, before in self.waiting_before.items():
+                # Who left the line otherwise (removed, cancelled) does not count.
+                still = [i for i in before if status[i] in (LineStatus.WAITLISTED,
+                                                            LineStatus.OFFERED)]
+                offered = [i for i in still if status[i] == LineStatus.OFFERED]
+                assert offered == still[: len(offered)], (
+                    f"session {session_id}: offered {offered}, line was {still}"
+                )
+            self.waiting_before = {
+                sid: [e.id for e in ranking_rule.ranking(
+                    ranking_rule.Entry(line_id, at) for line_id, s, state, at in rows
+                    if s == sid and state == LineStatus.WAITLISTED
+                )]
+                for sid in self.sessions
+            }
 
         def teardown(self) -> None:
             self.h.factory.kw["bind"].dispose()
