@@ -2,19 +2,21 @@
 
 The backend runs as a real process (`python -m backend`, as in production) on a file SQLite
 database, then on PostgreSQL. 600 families, each with its own family token, ask at once (40
-in flight) for a place in one of four 6-place camp weeks — joining the waitlist when full,
-a third of them with the service de garde. Once 200 requests have been answered the process
-is SIGKILLed; the requests still in flight get no answer. The backend is restarted on the
-same database, every family left without an answer asks again (as a parent would), and then,
-on the database itself:
+in flight) for a place in one of four 6-place camp weeks (every fourth family for two weeks
+in the same request), joining the waitlist when full, a third with the service de garde.
+Once 200 requests have been answered the process is SIGKILLed; the requests still in flight
+get no answer. The backend is restarted on the same database, every family left without an
+answer asks again (as a parent would), and then, on the database itself:
 
-- every request answered 2xx has its line, exactly once: the line id it was given exists, for
-  that child and that week, and the child has no other active line in the week — an answer
-  lost with the process (committed, not told) comes back on retry as `already_registered`;
+- every request answered 2xx has its lines, exactly once: each line id it was given exists,
+  for that child and that week, and the child has no other active line in the week; an
+  answer lost with the process (committed, not told) comes back on retry as
+  `already_registered`;
+- no request is half-written: on retry, both weeks of a two-week request are already
+  registered or neither is; a held line has its deadline, a waiting one its instant, an
+  option holds a place exactly when its line does;
 - every pool's `taken` equals the lines and options holding it, and none exceeds capacity;
-- the waiting lines of every week rank exactly 1..n;
-- no line is half-written: a held line has its deadline, a waiting one its instant, an option
-  holds a place exactly when its line does.
+- the waiting lines of every week rank exactly 1..n.
 
 The figures are printed (`-s`).
 """
@@ -66,13 +68,13 @@ class Family:
     family_id: int
     child_id: int
     token: str
-    session_id: int
+    session_ids: list[int]  # one week, or two (both or neither may be half-written)
     options: list[str]
 
 
 @dataclass
 class Answers:
-    ok: dict[int, dict[str, Any]] = field(default_factory=dict)  # family index -> result
+    ok: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # family -> results
     statuses: Counter[int] = field(default_factory=Counter)
     unanswered: list[int] = field(default_factory=list)
     in_flight_at_kill: int = 0  # requests sent and not answered when the process died
@@ -96,7 +98,9 @@ def _seed(url: str) -> tuple[Harness, list[Family]]:
             Family(
                 fid, cid,
                 auth.issue_family_token(db, fid, via="code", clock=h.clock, minutes=600),
-                sessions[i % len(sessions)],
+                # Every fourth family asks for two weeks in the same request.
+                [sessions[i % len(sessions)], *([sessions[(i + 1) % len(sessions)]]
+                                                 if i % 4 == 1 else [])],
                 ["garde"] if i % 3 == 0 else [],
             )
             for i, (fid, cid) in enumerate(people)
@@ -177,7 +181,7 @@ async def _fire(
                         "/api/cart/lines",
                         headers={"Authorization": f"Bearer {SERVICE}",
                                  "X-Family-Token": fam.token},
-                        json={"child_id": fam.child_id, "session_ids": [fam.session_id],
+                        json={"child_id": fam.child_id, "session_ids": fam.session_ids,
                               "options": fam.options, "tshirt_size": "M",
                               "join_waitlist": True},
                     )
@@ -188,7 +192,7 @@ async def _fire(
                     inside -= 1
             answers.statuses[response.status_code] += 1
             if response.is_success:
-                answers.ok[i] = response.json()["results"][0]
+                answers.ok[i] = response.json()["results"]
             answered += 1
             if kill is not None and answered == KILL_AFTER:
                 answers.in_flight_at_kill = inside
@@ -204,15 +208,17 @@ def _check_database(h: Harness, families: list[Family], answers: Answers) -> Non
     by_id = h.run(lambda db: {
         i: (ln.person_id, ln.session_id, ln.status) for i, ln in lines(db).items()
     })
-    for i, result in answers.ok.items():
+    for i, results in answers.ok.items():
         fam = families[i]
-        assert result["outcome"] in {"held", "waitlisted", "already_registered", "option_full"}
-        if result["outcome"] == "already_registered":
-            continue
-        line_id = result["line_id"]
-        assert line_id in by_id, f"answered {result}, line not in the database"
-        person, session, _status = by_id[line_id]
-        assert (person, session) == (fam.child_id, fam.session_id)
+        assert sorted(r["session_id"] for r in results) == sorted(fam.session_ids)
+        for result in results:
+            assert result["outcome"] in {"held", "waitlisted", "already_registered"}
+            if result["outcome"] == "already_registered":
+                continue
+            line_id = result["line_id"]
+            assert line_id in by_id, f"answered {result}, line not in the database"
+            person, session, _status = by_id[line_id]
+            assert (person, session) == (fam.child_id, result["session_id"])
 
     active = Counter(
         (person, session) for person, session, status in by_id.values() if status in ACTIVE
@@ -220,7 +226,8 @@ def _check_database(h: Harness, families: list[Family], answers: Answers) -> Non
     assert [k for k, n in active.items() if n > 1] == [], "a child holds a week twice"
     for i in answers.ok:
         fam = families[i]
-        assert active[(fam.child_id, fam.session_id)] == 1, f"family {i}: its line is gone"
+        for sid in fam.session_ids:
+            assert active[(fam.child_id, sid)] == 1, f"family {i}: its line is gone"
 
     def half_written(db: Session) -> list[Any]:
         bad: list[Any] = list(db.scalars(select(Line.id).where(
@@ -281,13 +288,22 @@ async def test_sigkill_mid_registration_night_loses_nothing(
     finally:
         second.stop()
     assert retry.unanswered == [] and set(retry.ok) == set(unanswered)
-    told_twice = [i for i, r in retry.ok.items() if r["outcome"] == "already_registered"]
+    told_twice = [
+        i for i, results in retry.ok.items()
+        if any(r["outcome"] == "already_registered" for r in results)
+    ]
+    # A request the kill interrupted was written whole or not at all: on retry, both of a
+    # two-week request's weeks are already registered, or neither is.
+    halves = [i for i in told_twice
+              if not all(r["outcome"] == "already_registered" for r in retry.ok[i])]
+    assert halves == [], f"requests half-written by the kill: {halves}"
 
     answers.ok |= retry.ok
     _check_database(h, families, answers)
     figures = _figures(h)
     print(
-        f"\nSIGKILL ({h.factory.kw['bind'].dialect.name}): {FAMILIES} requests, "
+        f"\nSIGKILL ({h.factory.kw['bind'].dialect.name}): {FAMILIES} requests "
+        f"({sum(len(f.session_ids) for f in families)} weeks asked), "
         f"{len(before)} answered 2xx before the kill ({dict(answers.statuses)}), "
         f"{answers.in_flight_at_kill} killed in flight, {len(unanswered)} without answer "
         f"(in flight or sent after the kill), all retried after restart: "
@@ -295,5 +311,6 @@ async def test_sigkill_mid_registration_night_loses_nothing(
         f"(committed before the kill, answer lost); lines now {figures}; lost 0, duplicated 0"
     )
     # Nothing was lost: every family has its line (a held place or a waitlist entry).
-    assert sum(figures.get(s, 0) for s in ("held", "waitlisted", "offered")) == FAMILIES
+    wanted = sum(len(f.session_ids) for f in families)
+    assert sum(figures.get(s, 0) for s in ("held", "waitlisted", "offered")) == wanted
     h.factory.kw["bind"].dispose()
