@@ -257,6 +257,7 @@ def test_capacity_survives_any_sequence_of_events(db_engine: Engine, clock: Manu
             max_examples=20 if postgres else 40,
             stateful_step_count=30,
             derandomize=True,
+            database=None,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),

@@ -127,6 +127,7 @@ def _expected(drawn: list[Drawn], ids: list[int]) -> dict[int, int]:
 @settings(
     max_examples=60,
     derandomize=True,
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -155,6 +156,7 @@ def test_sql_positions_are_the_domain_ranking(
 @settings(
     max_examples=40,
     derandomize=True,
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
