@@ -1,4 +1,5 @@
-"""Deadlines of holds, offers and payment links (all naive UTC instants from the Clock)."""
+"""Deadlines of holds and offers (all naive UTC instants from the Clock). A deadline is over from
+its very instant on (a hold "until 19:20" is gone at 19:20): the services' SQL says `<= now`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from datetime import datetime, timedelta
 
 DEFAULT_HOLD_MINUTES = 20
 DEFAULT_OFFER_HOURS = 48
-DEFAULT_PAY_LINK_MINUTES = 30
 
 
 def hold_expires_at(now: datetime, hold_minutes: int = DEFAULT_HOLD_MINUTES) -> datetime:
@@ -15,11 +15,6 @@ def hold_expires_at(now: datetime, hold_minutes: int = DEFAULT_HOLD_MINUTES) -> 
 
 def offer_expires_at(now: datetime, offer_hours: int = DEFAULT_OFFER_HOURS) -> datetime:
     return now + timedelta(hours=offer_hours)
-
-
-def is_expired(expires_at: datetime | None, now: datetime) -> bool:
-    """A deadline is over from its very instant on (a hold "until 19:20" is gone at 19:20)."""
-    return expires_at is not None and expires_at <= now
 
 
 def extended(current: datetime | None, until: datetime) -> datetime:

@@ -1,8 +1,7 @@
-"""Prices: a session costs the resident or non-resident price; options are priced per week."""
+"""Prices: a session costs the resident or non-resident price; a line costs its week plus each
+chosen option's weekly price, summed where the lines are read (the services)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 
 def session_price(
@@ -10,7 +9,3 @@ def session_price(
 ) -> int:
     return price_resident_cents if resident else price_nonresident_cents
 
-
-def line_price(base_cents: int, option_prices_cents: Iterable[int]) -> int:
-    """A line (one child, one week) = the week's price + each chosen option's weekly price."""
-    return base_cents + sum(option_prices_cents)

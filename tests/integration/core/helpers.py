@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from backend.adapters.clock import ManualClock
 from backend.adapters.local_gateway import LocalGateway
 from backend.db.engine import transaction
 from backend.db.models import (
+    AccountStatus,
     CapacityPool,
     Family,
     Group,
@@ -26,6 +28,7 @@ from backend.db.models import (
 )
 from backend.db.models import Session as ActivitySession
 from backend.demo import seed_demo
+from backend.services import common
 from backend.settings import Settings
 
 T = TypeVar("T")
@@ -102,6 +105,86 @@ class Harness:
                 assert taken == n, f"option pool {pool_id}: counter {taken} != {n}"
 
         self.run(check)
+
+    def assert_counters_match(self) -> None:
+        """`assert_capacity_exact` in four statements (for checks after every step): every
+        pool's `taken` equals the lines, or the lines' options, holding a place in it."""
+
+        def check(db: Session) -> None:
+            holding = [LineStatus.HELD, LineStatus.OFFERED, LineStatus.CONFIRMED]
+            held: dict[int, int] = {}
+            for pool_id, n in db.execute(
+                select(ActivitySession.pool_id, func.count(Line.id))
+                .join(Line, Line.session_id == ActivitySession.id)
+                .where(Line.status.in_(holding))
+                .group_by(ActivitySession.pool_id)
+            ).all():
+                held[pool_id] = held.get(pool_id, 0) + n
+            for pool_id, n in db.execute(
+                select(SessionOption.pool_id, func.count(LineOption.id))
+                .join(LineOption, LineOption.session_option_id == SessionOption.id)
+                .where(LineOption.holds_place.is_(True))
+                .group_by(SessionOption.pool_id)
+            ).all():
+                held[pool_id] = held.get(pool_id, 0) + n
+            pools = set(db.scalars(select(ActivitySession.pool_id)).all())
+            pools |= set(db.scalars(select(SessionOption.pool_id)).all())
+            taken = {i: t for i, t in db.execute(select(CapacityPool.id, CapacityPool.taken)).all()}
+            wrong = {p: (taken[p], held.get(p, 0)) for p in pools if taken[p] != held.get(p, 0)}
+            assert wrong == {}, f"pool id -> (taken, places held by lines): {wrong}"
+
+        self.run(check)
+
+    def assert_within_capacity(self) -> None:
+        """No pool has handed out more places than it has (nor fewer than none)."""
+        rows = self.run(
+            lambda db: db.execute(
+                select(CapacityPool.id, CapacityPool.capacity, CapacityPool.taken)
+            ).all()
+        )
+        over = [(i, cap, taken) for i, cap, taken in rows if not 0 <= taken <= cap]
+        assert over == [], f"pools over capacity (id, capacity, taken): {over}"
+
+    def assert_waitlist_contiguous(self) -> None:
+        """In every session, the waiting lines rank exactly 1..n, as the API shows them."""
+
+        def check(db: Session) -> None:
+            waiting = db.scalars(select(Line).where(Line.status == LineStatus.WAITLISTED)).all()
+            ranks = common.waitlist_positions(db, list(waiting))
+            by_session: dict[int, list[int]] = {}
+            for line in waiting:
+                by_session.setdefault(line.session_id, []).append(ranks[line.id])
+            for session_id, got in by_session.items():
+                assert sorted(got) == list(range(1, len(got) + 1)), (
+                    f"session {session_id}: waitlist ranks {sorted(got)}"
+                )
+
+        self.run(check)
+
+    def make_families(self, n: int, *, first: int = 0) -> list[tuple[int, int]]:
+        """`n` approved resident families, each with one child aged 7 on the season's
+        reference date (camp 7-8 ans) and a T-shirt size: (family id, child id)."""
+
+        def create(db: Session) -> list[tuple[int, int]]:
+            out = []
+            for i in range(first, first + n):
+                fam = Family(
+                    client_number=f"7{i:05d}", phone=f"+1819555{i:04d}", email=None,
+                    resident=True, status=AccountStatus.APPROVED, created_at=self.clock.now(),
+                )
+                fam.members.append(Person(
+                    first_name="Parent", last_name=f"P{i}", birth_date=date(1985, 1, 1),
+                    is_adult=True, is_payer=True,
+                ))
+                child = Person(first_name="Enfant", last_name=f"P{i}",
+                               birth_date=date(2019, 12, 1), is_adult=False, tshirt_size="M")
+                fam.members.append(child)
+                db.add(fam)
+                db.flush()
+                out.append((fam.id, child.id))
+            return out
+
+        return self.run(create)
 
 
 def make_harness(factory: sessionmaker[Session], clock: ManualClock, seed: bool = True) -> Harness:
