@@ -28,7 +28,7 @@ from backend.db.models import (
 )
 from backend.db.models import Session as ActivitySession
 from backend.demo import seed_demo
-from backend.services import common
+from backend.services import queries
 from backend.settings import Settings
 
 T = TypeVar("T")
@@ -150,7 +150,7 @@ class Harness:
 
         def check(db: Session) -> None:
             waiting = db.scalars(select(Line).where(Line.status == LineStatus.WAITLISTED)).all()
-            ranks = common.waitlist_positions(db, list(waiting))
+            ranks = queries.waitlist_positions(db, list(waiting))
             by_session: dict[int, list[int]] = {}
             for line in waiting:
                 by_session.setdefault(line.session_id, []).append(ranks[line.id])

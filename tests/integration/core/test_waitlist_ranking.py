@@ -27,7 +27,7 @@ from backend.adapters.clock import ManualClock
 from backend.db.engine import WRITE_OPTION
 from backend.db.models import Cart, Line, LineStatus
 from backend.domain import waitlist as rule
-from backend.services import common
+from backend.services import queries
 from backend.services.waitlist import survey_sessions
 from tests.integration.core.helpers import Harness, make_harness
 
@@ -141,10 +141,10 @@ def test_sql_positions_are_the_domain_ranking(
     with rolled_back(h.factory) as db:
         inserted = _insert(db, where, drawn, ids)
         expected = _expected(drawn, ids)
-        assert common.waitlist_positions(db, inserted) == expected
+        assert queries.waitlist_positions(db, inserted) == expected
         # One line at a time (what a cart view asks) gives the same ranks.
         for line in inserted:
-            assert common.waitlist_position(db, line) == expected.get(line.id)
+            assert queries.waitlist_position(db, line) == expected.get(line.id)
         # Ranks are 1..n in every session.
         for s in sessions:
             ranks = sorted(
