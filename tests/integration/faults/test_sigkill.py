@@ -46,7 +46,6 @@ from backend.domain.states import ACTIVE
 from backend.services import auth
 from tests.integration.api.api_harness import (  # noqa: F401 - database_url is a fixture
     SERVICE,
-    STAFF,
     START,
     database_url,
     free_port,
@@ -123,7 +122,6 @@ class Process:
             "BACKEND_PORT": str(self.port),
             "PUBLIC_BASE_URL": self.base_url,
             "SERVICE_SECRET": SERVICE,
-            "STAFF_SECRET": STAFF,
             "PYTHONUNBUFFERED": "1",
         }
         self.log = open(log, "ab")  # noqa: SIM115 - closed in stop()
