@@ -265,6 +265,21 @@ def migrate(url: str | None = None) -> None:
     command.upgrade(config, "head")
 
 
+# The demo's staff accounts (README, "Demo mode"): one per role, so that a visitor can try the
+# staff API and CLI. Only `make run`'s database gets them, never a city's.
+DEMO_STAFF = (
+    ("coordo", "coordination-demo", "coordinator"),
+    ("accueil", "accueil-demo-2027", "help_desk"),
+)
+
+
+def _seed_demo_staff(db: Session) -> None:
+    from backend.services import staff_accounts
+
+    for username, password, role in DEMO_STAFF:
+        staff_accounts.create_account(db, username, password, role, clock=SystemClock())
+
+
 def main() -> None:
     from backend.db.engine import make_engine, make_session_factory, transaction
     from backend.settings import Settings
@@ -274,6 +289,8 @@ def main() -> None:
     engine = make_engine(settings.database_url)
     with transaction(make_session_factory(engine)) as db:
         created = seed_demo(db, clock=SystemClock())
+        if created:
+            _seed_demo_staff(db)
     engine.dispose()
     print("demo data seeded" if created else "demo data already present")
 

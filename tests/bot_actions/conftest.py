@@ -60,11 +60,11 @@ def _add_staff_account(url: str, env: dict[str, str]) -> None:
     staff CLI, password on stdin), for the tests that play the help desk."""
     cli = [str(APP_PY), "-m", "backend.staff_cli", "staff"]
     subprocess.run(
-        [*cli, "create", "--username", "coordo", "--role", "coordinator"],
+        [*cli, "create", "--username", "coordo-tests", "--role", "coordinator"],
         cwd=ROOT, env=env, check=True, capture_output=True, input=b"mot-de-passe-coordo\n",
     )
     issued = subprocess.run(
-        [*cli, "token", "coordo"], cwd=ROOT, env=env, check=True, capture_output=True
+        [*cli, "token", "coordo-tests"], cwd=ROOT, env=env, check=True, capture_output=True
     )
     from harness import STAFF_TOKENS
 

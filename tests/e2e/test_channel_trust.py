@@ -391,3 +391,25 @@ def test_with_the_action_server_down_the_parent_hears_it_and_nothing_is_lost(
     answer = parent.says_text("mon numéro de client c'est 100002 pis mon tel 418-555-0102")
     assert "code" in answer.lower(), parent.dump()
     assert trust.tracker(parent.sender)["slots"].get("pending_facts") == kept["pending_facts"]
+
+
+def test_with_the_backend_down_the_parent_hears_it_and_nothing_is_lost(trust: Trust) -> None:
+    parent = Parent(trust.stack.rasa_url, trust.stack.backend_url,
+                    sender=f"nobackend-{uuid.uuid4().hex[:10]}")
+    first = parent.says_text("Bonjour! Je voudrais inscrire Léa au camp de jour, semaine 4")
+    assert "numéro de client" in first.lower(), parent.dump()
+    kept = trust.tracker(parent.sender)["slots"]
+    assert kept.get("pending_facts"), kept
+
+    trust.stack.stop_process("backend")
+    try:
+        during = parent.says_text("mon numéro de client c'est 100001 pis mon tel 418-555-0101")
+    finally:
+        trust.stack.restart_process("backend")
+    assert "ne répond pas en ce moment" in during, parent.dump()
+    assert trust.tracker(parent.sender)["slots"].get("pending_facts") == kept["pending_facts"]
+
+    # Back: the same message now sends the code, and what the parent asked for is still kept.
+    answer = parent.says_text("mon numéro de client c'est 100001 pis mon tel 418-555-0101")
+    assert "code" in answer.lower(), parent.dump()
+    assert trust.tracker(parent.sender)["slots"].get("pending_facts") == kept["pending_facts"]
