@@ -43,8 +43,9 @@ from backend import wiring
 from backend.adapters.clock import Clock, ManualClock, SystemClock, from_local
 from backend.adapters.demo_clock import OffsetClock
 from backend.api.common import jsonable
+from backend.db.access import StaffAccount
 from backend.db.engine import make_engine, make_session_factory, run_transaction
-from backend.db.models import Family, StaffAccount
+from backend.db.models import Family
 from backend.domain.errors import RegistrationError
 from backend.domain.roles import Action, Role, StaffRefusal, require
 from backend.i18n import error_message

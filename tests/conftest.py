@@ -19,8 +19,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock, from_local
+from backend.db.base import Base
 from backend.db.engine import make_engine, make_session_factory
-from backend.db.models import Base
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -14,7 +14,7 @@ from backend.api.common import invalid, ok, parse, parse_query, state
 from backend.api.openapi_doc import documented
 from backend.api.responses import ClockView, OutboxMessage
 from backend.api.schemas import OutboxQuery, SetClock
-from backend.db.models import Notification
+from backend.db.notifications import Notification
 from backend.i18n import field_message
 from backend.services import phones
 

@@ -11,7 +11,6 @@ gives the current instant in that form.
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -19,7 +18,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -27,7 +25,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.db.base import Base, stored_enum
 
 # The states live in the pure domain layer; re-exported here for existing imports.
 from backend.domain.states import AccountStatus as AccountStatus
@@ -36,41 +36,6 @@ from backend.domain.states import InstallmentStatus as InstallmentStatus
 from backend.domain.states import LineStatus as LineStatus
 from backend.domain.states import OrderStatus as OrderStatus
 from backend.domain.states import PaymentMode as PaymentMode
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    # Store the value (a readable, stable string), not the Python name; no native DB enum
-    # type so adding a state is a plain migration on both SQLite and PostgreSQL.
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
-
-# --------------------------------------------------------------------------- enums
-
-
-class Channel(enum.StrEnum):
-    SMS = "sms"
-    EMAIL = "email"
-
-
-class NotificationStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-    SUPPRESSED = "suppressed"  # the recipient opted out of SMS
-    SENDING = "sending"  # claimed by a dispatcher until `next_attempt_at` (its lease)
-    EXPIRED = "expired"  # its code, link or offer lapsed before it could be delivered
-
-
-class ChallengeStatus(enum.StrEnum):
-    OPEN = "open"
-    VERIFIED = "verified"
-    LOCKED = "locked"
-    EXPIRED = "expired"
-
 
 # --------------------------------------------------------------------------- families
 
@@ -85,7 +50,7 @@ class Family(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str] = mapped_column(String(200), default="")
     resident: Mapped[bool] = mapped_column(Boolean)
-    status: Mapped[AccountStatus] = mapped_column(_enum(AccountStatus))
+    status: Mapped[AccountStatus] = mapped_column(stored_enum(AccountStatus))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     members: Mapped[list[Person]] = relationship(
@@ -140,7 +105,7 @@ class Season(Base):
     residents_open_at: Mapped[datetime] = mapped_column(DateTime)
     nonresidents_open_at: Mapped[datetime] = mapped_column(DateTime)
     closes_at: Mapped[datetime] = mapped_column(DateTime)
-    payment_mode: Mapped[PaymentMode] = mapped_column(_enum(PaymentMode))
+    payment_mode: Mapped[PaymentMode] = mapped_column(stored_enum(PaymentMode))
 
 
 class Site(Base):
@@ -157,7 +122,7 @@ class Program(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     season_id: Mapped[int] = mapped_column(ForeignKey("season.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
-    category: Mapped[Category] = mapped_column(_enum(Category))
+    category: Mapped[Category] = mapped_column(stored_enum(Category))
     description: Mapped[str] = mapped_column(Text, default="")
     needs_tshirt: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -264,7 +229,7 @@ class Line(Base):
     cart_id: Mapped[int] = mapped_column(ForeignKey("cart.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id"))
-    status: Mapped[LineStatus] = mapped_column(_enum(LineStatus))
+    status: Mapped[LineStatus] = mapped_column(stored_enum(LineStatus))
     # Prices are copied when the line is created: what the parent was shown is what is billed.
     base_price_cents: Mapped[int] = mapped_column(Integer)
     tshirt_size: Mapped[str | None] = mapped_column(String(4))
@@ -306,7 +271,7 @@ class Order(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus))
+    status: Mapped[OrderStatus] = mapped_column(stored_enum(OrderStatus))
     total_cents: Mapped[int] = mapped_column(Integer)
     installment_count: Mapped[int] = mapped_column(Integer)
     terms_accepted_at: Mapped[datetime] = mapped_column(DateTime)
@@ -335,7 +300,7 @@ class Installment(Base):
     seq: Mapped[int] = mapped_column(Integer)  # 1, 2
     due_on: Mapped[date] = mapped_column(Date)
     amount_cents: Mapped[int] = mapped_column(Integer)
-    status: Mapped[InstallmentStatus] = mapped_column(_enum(InstallmentStatus))
+    status: Mapped[InstallmentStatus] = mapped_column(stored_enum(InstallmentStatus))
     charge_id: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -376,153 +341,3 @@ class GatewayEvent(Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     received_at: Mapped[datetime] = mapped_column(DateTime)
-
-
-# --------------------------------------------------------------------------- identification
-
-
-class IdentityChallenge(Base):
-    """A one-time code sent to the phone (or courriel) on file. Only its hash is kept."""
-
-    __tablename__ = "identity_challenge"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    # None when the client number/phone did not match: the answer looks the same anyway.
-    family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"))
-    code_hash: Mapped[str] = mapped_column(String(64))
-    channel: Mapped[Channel] = mapped_column(_enum(Channel))
-    status: Mapped[ChallengeStatus] = mapped_column(_enum(ChallengeStatus))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    resends: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    expires_at: Mapped[datetime] = mapped_column(DateTime)
-    # Keyed hashes (HMAC with LINK_SECRET) of what the caller typed and of where it came from:
-    # the per-hour limits count these rows, so every backend worker sees the same counts, and
-    # the table never holds a phone or a client number someone merely tried.
-    phone_key: Mapped[str | None] = mapped_column(String(64))
-    client_key: Mapped[str | None] = mapped_column(String(64))
-    address_key: Mapped[str | None] = mapped_column(String(64))
-
-    __table_args__ = (
-        Index("ix_identity_challenge_phone_key", "phone_key", "created_at"),
-        Index("ix_identity_challenge_client_key", "client_key", "created_at"),
-        Index("ix_identity_challenge_address_key", "address_key", "created_at"),
-    )
-
-
-class FamilySession(Base):
-    """A family session token (only its SHA-256 is stored) issued after identification."""
-
-    __tablename__ = "family_session"
-
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    expires_at: Mapped[datetime] = mapped_column(DateTime)
-    via: Mapped[str] = mapped_column(String(20))  # "code", "widget", "phone"
-
-
-# --------------------------------------------------------------------------- notifications
-
-
-class Notification(Base):
-    """The outbox: written in the same transaction as what it announces, sent afterwards."""
-
-    __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_pending", "status", "id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"), index=True)
-    channel: Mapped[Channel] = mapped_column(_enum(Channel))
-    recipient: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(200), default="")
-    body: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(40))  # "otp", "payment_link", "offer", …
-    status: Mapped[NotificationStatus] = mapped_column(_enum(NotificationStatus))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
-    provider_id: Mapped[str | None] = mapped_column(String(64))
-    # Delivery: when a dispatcher may (re)try it, why the last try failed (a short label, never
-    # the body), and until when its content holds (a code, a link, an offer).
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
-    last_error: Mapped[str | None] = mapped_column(String(40))
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
-
-
-class SmsOptOut(Base):
-    __tablename__ = "sms_opt_out"
-
-    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
-    opted_out_at: Mapped[datetime] = mapped_column(DateTime)
-
-
-# Retention deletes outbox messages by age (backend/services/retention.py); the jobs ask every
-# few seconds whether one is due.
-Index("ix_notification_created_at", Notification.created_at)
-# --------------------------------------------------------------------------- city staff
-
-
-class StaffAccount(Base):
-    """A person of the city's staff. The password is kept as an argon2id hash only."""
-
-    __tablename__ = "staff_account"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(60), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))  # backend.domain.roles.Role
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    # Wrong passwords in a row; at the limit, logins are refused until `locked_until`.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
-
-    groups: Mapped[list[StaffGroup]] = relationship(
-        order_by="StaffGroup.group_id", cascade="all, delete-orphan"
-    )
-
-
-class StaffGroup(Base):
-    """A group an animator is assigned to: they see its children's roster."""
-
-    __tablename__ = "staff_group"
-
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"), primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("activity_group.id"), primary_key=True)
-
-
-class StaffSession(Base):
-    """A staff login (browser cookie) or a programmatic token; only hashes are stored.
-
-    A cookie session also has a CSRF token (its hash here) that every change must send back in
-    a header. Revoked at logout or by the CLI; refused after `expires_at`."""
-
-    __tablename__ = "staff_session"
-
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # "cookie", "token"
-    csrf_hash: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    expires_at: Mapped[datetime] = mapped_column(DateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
-
-
-class AuditEntry(Base):
-    """One staff action that touched money or personal data, written in the action's own
-    transaction. `detail` is small and structured, never health data nor contact details."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_at", "at", "id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime)  # the backend's clock
-    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"), index=True)
-    actor: Mapped[str] = mapped_column(String(80))  # the username, as it was then
-    via: Mapped[str] = mapped_column(String(10))  # "api", "cli"
-    action: Mapped[str] = mapped_column(String(40))
-    target_type: Mapped[str] = mapped_column(String(30))
-    target_id: Mapped[str] = mapped_column(String(40))
-    family_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON object

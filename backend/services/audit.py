@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
-from backend.db.models import AuditEntry
+from backend.db.access import AuditEntry
 
 _FORBIDDEN_KEYS = frozenset(
     {"allergies", "medication", "health", "phone", "email", "address", "password", "token", "code"}

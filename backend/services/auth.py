@@ -18,7 +18,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
-from backend.db.models import Family, FamilySession
+from backend.db.access import FamilySession
+from backend.db.models import Family
 from backend.domain.errors import RegistrationError
 
 TOKEN_BYTES = 24  # 24 random bytes -> 32 url-safe characters

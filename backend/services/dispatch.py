@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.adapters.clock import Clock
 from backend.adapters.ports import DeliveryError, EmailSender, SmsSender
 from backend.db.engine import transaction
-from backend.db.models import Channel, Notification, NotificationStatus
+from backend.db.notifications import Channel, Notification, NotificationStatus
 from backend.services.outbox import SUPERSEDED_BY_NEWER, is_opted_out
 
 log = logging.getLogger(__name__)

@@ -19,19 +19,18 @@ from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
 from backend.adapters.gateway import PaymentGateway
+from backend.db.access import FamilySession, IdentityChallenge
 from backend.db.models import (
     AccountStatus,
     Cart,
     Family,
-    FamilySession,
     HealthRecord,
-    IdentityChallenge,
     Line,
     LineStatus,
-    Notification,
     Order,
     Refund,
 )
+from backend.db.notifications import Notification
 from backend.domain.errors import RegistrationError
 from backend.domain.roles import Action, StaffRefusal, require
 from backend.domain.states import IN_CART, PLACE_HOLDING

@@ -27,13 +27,9 @@ from sqlalchemy import case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
-from backend.db.models import (
-    AccountStatus,
-    ChallengeStatus,
-    Channel,
-    Family,
-    IdentityChallenge,
-)
+from backend.db.access import ChallengeStatus, IdentityChallenge
+from backend.db.models import AccountStatus, Family
+from backend.db.notifications import Channel
 from backend.domain.errors import RegistrationError
 from backend.services import auth, outbox, phones
 from backend.services.family import family_view

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from backend.db.models import Channel
+from backend.db.notifications import Channel
 from backend.i18n import _, format_date, format_day_month, format_money, ngettext
 from backend.services import message_format as fmt
 

@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
-from backend.db.models import Channel, Family, Notification, NotificationStatus, SmsOptOut
+from backend.db.models import Family
+from backend.db.notifications import Channel, Notification, NotificationStatus, SmsOptOut
 from backend.services import messages
 from backend.services.phones import normalize_phone
 

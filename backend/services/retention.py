@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from backend.adapters.clock import Clock
+from backend.db.access import FamilySession, IdentityChallenge
 from backend.db.engine import make_engine
-from backend.db.models import FamilySession, IdentityChallenge, Notification
+from backend.db.notifications import Notification
 from backend.services import auth
 from backend.settings import Settings
 

@@ -23,7 +23,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
-from backend.db.models import Group, StaffAccount, StaffGroup, StaffSession
+from backend.db.access import StaffAccount, StaffGroup, StaffSession
+from backend.db.models import Group
 from backend.domain.errors import RegistrationError
 from backend.domain.roles import Role, StaffRefusal
 

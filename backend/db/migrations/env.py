@@ -12,8 +12,8 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from backend.db.base import Base
 from backend.db.engine import make_engine
-from backend.db.models import Base
 from backend.settings import Settings
 
 config = context.config

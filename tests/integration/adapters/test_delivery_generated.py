@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from backend.adapters.clock import ManualClock
+from backend.db.base import Base
 from backend.db.engine import make_engine, make_session_factory, transaction
-from backend.db.models import AccountStatus, Base, Family, Notification, NotificationStatus
+from backend.db.models import AccountStatus, Family
+from backend.db.notifications import Notification, NotificationStatus
 from backend.services import dispatch, outbox
 
 START = datetime(2027, 4, 20, 23, 0)

@@ -22,7 +22,8 @@ from backend.adapters.clock import ManualClock
 from backend.adapters.email import SmtpEmailSender
 from backend.adapters.sms import TwilioSmsSender
 from backend.db.engine import transaction
-from backend.db.models import AccountStatus, Channel, Family, Notification, NotificationStatus
+from backend.db.models import AccountStatus, Family
+from backend.db.notifications import Channel, Notification, NotificationStatus
 from backend.services import dispatch, outbox
 
 OUTAGE = timedelta(minutes=10)

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
 from backend.db.engine import transaction
-from backend.db.models import AccountStatus, Family, Notification, NotificationStatus
+from backend.db.models import AccountStatus, Family
+from backend.db.notifications import Notification, NotificationStatus
 from backend.services import dispatch, outbox
 
 BACKLOG = 40  # families, each with a texto and a courriel

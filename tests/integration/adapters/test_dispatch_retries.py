@@ -18,7 +18,8 @@ from stand_ins import SID, TOKEN, TwilioStandIn
 from backend.adapters.clock import ManualClock
 from backend.adapters.sms import TwilioSmsSender
 from backend.db.engine import transaction
-from backend.db.models import AccountStatus, Channel, Family, Notification, NotificationStatus
+from backend.db.models import AccountStatus, Family
+from backend.db.notifications import Channel, Notification, NotificationStatus
 from backend.services import dispatch, outbox
 from backend.services.dispatch import RetryPolicy
 

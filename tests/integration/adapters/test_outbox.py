@@ -14,15 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.adapters.clock import ManualClock
 from backend.adapters.email import LogOnlyEmailSender
 from backend.adapters.sms import LogOnlySmsSender
+from backend.db.base import Base
 from backend.db.engine import make_engine, make_session_factory, transaction
-from backend.db.models import (
-    AccountStatus,
-    Base,
-    Channel,
-    Family,
-    Notification,
-    NotificationStatus,
-)
+from backend.db.models import AccountStatus, Family
+from backend.db.notifications import Channel, Notification, NotificationStatus
 from backend.i18n import format_date, format_money, format_time, sms_segments
 from backend.services import dispatch, messages, outbox, phones
 

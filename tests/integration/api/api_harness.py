@@ -21,8 +21,9 @@ from sqlalchemy.engine import make_url
 
 from backend.adapters.clock import ManualClock, from_local
 from backend.app import create_app
+from backend.db.base import Base
 from backend.db.engine import make_engine, make_session_factory, transaction
-from backend.db.models import AccountStatus, Base, Family, Person
+from backend.db.models import AccountStatus, Family, Person
 from backend.settings import Settings
 
 SERVICE = "test-service-secret"

@@ -13,8 +13,9 @@ import pytest
 from api_harness import Backend, last_code, seed_minimal, start_backend, stop_backend
 from sqlalchemy import func, select, text
 
+from backend.db.access import IdentityChallenge
 from backend.db.engine import make_engine
-from backend.db.models import IdentityChallenge, Notification
+from backend.db.notifications import Notification
 
 START = "/api/identify/start"
 VERIFY = "/api/identify/verify"

@@ -21,12 +21,12 @@ from backend.db.models import (
     Line,
     LineOption,
     LineStatus,
-    Notification,
     Person,
     SessionOption,
     Site,
 )
 from backend.db.models import Session as ActivitySession
+from backend.db.notifications import Notification
 from backend.demo import seed_demo
 from backend.services import queries
 from backend.settings import Settings

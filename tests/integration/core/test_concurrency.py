@@ -178,8 +178,8 @@ def _naive_attempt(session_id: int, now: Any) -> Attempt:
 def test_the_harness_catches_a_naive_count_then_insert(
     postgres_schema: tuple[str, dict[str, object]], clock: ManualClock
 ) -> None:
+    from backend.db.base import Base
     from backend.db.engine import make_engine
-    from backend.db.models import Base
 
     url, connect_args = postgres_schema
     engine: Engine = make_engine(url, connect_args=connect_args, pool_size=20, max_overflow=30)

@@ -27,6 +27,7 @@ from backend.adapters.clock import ManualClock
 from backend.adapters.local_gateway import CARD_APPROVED
 from backend.api.common import AppState
 from backend.db import engine as engine_module
+from backend.db.base import Base
 from backend.db.engine import (
     TransactionConflict,
     make_engine,
@@ -34,7 +35,7 @@ from backend.db.engine import (
     run_transaction,
     transaction,
 )
-from backend.db.models import Base, CapacityPool, Line, LineStatus, Order
+from backend.db.models import CapacityPool, Line, LineStatus, Order
 from backend.db.models import Session as ActivitySession
 from backend.domain.errors import RegistrationError
 from backend.jobs import run_due_jobs

@@ -12,20 +12,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
+from backend.db.access import AuditEntry, FamilySession, IdentityChallenge
 from backend.db.models import (
-    AuditEntry,
     Family,
-    FamilySession,
     HealthRecord,
-    IdentityChallenge,
     Installment,
     Line,
     LineStatus,
-    Notification,
     Order,
     Person,
     Refund,
 )
+from backend.db.notifications import Notification
 from backend.domain.errors import RegistrationError
 from backend.services import auth, family_data, identification
 from backend.services.audit import Actor

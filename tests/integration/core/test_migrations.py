@@ -12,8 +12,8 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
+from backend.db.base import Base
 from backend.db.engine import make_engine
-from backend.db.models import Base
 from tests.conftest import sqlite_engine
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
-from backend.db.models import FamilySession, IdentityChallenge
+from backend.db.access import FamilySession, IdentityChallenge
 from backend.domain.errors import RegistrationError
 from backend.jobs import run_due_jobs
 from backend.services import identification

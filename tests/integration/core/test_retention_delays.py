@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
 from backend.db.engine import make_engine
-from backend.db.models import Notification
+from backend.db.notifications import Notification
 from backend.jobs import run_due_jobs
 from backend.services import identification, retention
 from backend.settings import Settings

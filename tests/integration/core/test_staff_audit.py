@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
-from backend.db.models import AuditEntry, CapacityPool, HealthRecord, Line, LineStatus, Refund
+from backend.db.access import AuditEntry
+from backend.db.models import CapacityPool, HealthRecord, Line, LineStatus, Refund
 from backend.db.models import Session as ActivitySession
 from backend.domain.errors import RegistrationError
 from backend.services import staff

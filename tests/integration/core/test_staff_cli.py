@@ -16,16 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from backend.adapters.clock import ManualClock, from_local
+from backend.db.access import StaffAccount
 from backend.db.engine import make_engine, make_session_factory, transaction
-from backend.db.models import (
-    AccountStatus,
-    Family,
-    Line,
-    LineStatus,
-    Notification,
-    Order,
-    StaffAccount,
-)
+from backend.db.models import AccountStatus, Family, Line, LineStatus, Order
+from backend.db.notifications import Notification
 from backend.demo import migrate, seed_demo
 from backend.services import cart, checkout
 from backend.settings import Settings

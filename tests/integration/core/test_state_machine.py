@@ -34,8 +34,9 @@ from sqlalchemy.orm import Session
 
 from backend.adapters.clock import ManualClock
 from backend.adapters.local_gateway import CARD_APPROVED
+from backend.db.base import Base
 from backend.db.engine import make_session_factory
-from backend.db.models import Base, CapacityPool, Line, LineStatus, Order, SessionOption
+from backend.db.models import CapacityPool, Line, LineStatus, Order, SessionOption
 from backend.db.models import Session as ActivitySession
 from backend.domain import waitlist as ranking_rule
 from backend.domain.errors import RegistrationError

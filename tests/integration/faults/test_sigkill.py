@@ -39,8 +39,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import ManualClock
+from backend.db.base import Base
 from backend.db.engine import make_engine, make_session_factory
-from backend.db.models import Base, CapacityPool, Line, LineOption, LineStatus, SessionOption
+from backend.db.models import CapacityPool, Line, LineOption, LineStatus, SessionOption
 from backend.db.models import Session as ActivitySession
 from backend.domain.states import ACTIVE
 from backend.services import auth

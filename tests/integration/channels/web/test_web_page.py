@@ -20,8 +20,8 @@ import pytest
 from backend.adapters.clock import ManualClock, from_local
 from backend.api.web import render_page
 from backend.app import create_app
+from backend.db.base import Base
 from backend.db.engine import make_engine, make_session_factory, transaction
-from backend.db.models import Base
 from backend.demo import seed_demo
 from backend.services.widget_token import mint_widget_token, verify_widget_token
 from backend.settings import Settings
