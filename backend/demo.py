@@ -1,4 +1,4 @@
-"""The demo data (issue 2, "Demo data": fixed, the README and later tests rely on it).
+"""The demo data (fixed: the README and the tests rely on it).
 
 `seed_demo` is idempotent: it does nothing when the season "Été 2027" exists. The full week
 (Parc des Érables, 7-8 ans, semaine 1) is full because 20 filler families hold confirmed

@@ -1,6 +1,6 @@
 """What every action shares: reading the latest message, the repair ladder, asking a slot.
 
-Repair ladder (issue 3): a question misunderstood once is asked again with an example
+Repair ladder: a question misunderstood once is asked again with an example
 (utter_reask_<slot>); twice, it is explained differently with the city's phone line
 (utter_explain_<slot>); after that the parent gets utter_stuck, never the same question a
 third time. Validators keep the count in the `repair_level` slot and reset it on progress.

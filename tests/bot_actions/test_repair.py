@@ -1,6 +1,6 @@
 """Never silence inside a form: an empty message, emoji alone or gibberish gets the question again
 with an example, then explained differently with the city's help line, then the help line
-without a third identical question (issue 3's repair ladder), in each of the three forms."""
+without a third identical question (the repair ladder), in each of the three forms."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A whole registration in the web chat, in a real browser, against the whole stack (issue 4).
+"""A whole registration in the web chat, in a real browser, against the whole stack.
 
 Headless Debian Chromium (`make chromium` installs it; Playwright drives it, no browser download)
 opens the city's page served by the backend at `/`; the widget talks socket.io to Rasa running

@@ -1,4 +1,4 @@
-"""Whole conversations through Rasa's REST channel, then the backend's state (issue 3).
+"""Whole conversations through Rasa's REST channel, then the backend's state.
 
 The stack (backend on SQLite with the demo city, action server, Rasa with the trained model)
 starts once for the module. Each test is one parent on registration night (the demo clock:
@@ -70,7 +70,7 @@ def test_julie_registers_lea_weeks_2_to_4_with_garde_in_one_payment(
             ("versement", "en un seul versement"),
         ],
         done=has_link,
-        limit=12,  # issue 3: <= 12 parent messages from the first one to the payment link
+        limit=12,  # <= 12 parent messages from the first one to the payment link
     )
     assert parent.messages_sent <= 12, parent.dump()
     assert "texto" in final.lower() or "courriel" in final.lower(), parent.dump()

@@ -1,4 +1,4 @@
-"""Whole registrations by text message, through the real stack (issue 4).
+"""Whole registrations by text message, through the real stack.
 
 Backend on SQLite with the demo city (sending its own texts through the twilio library), action
 server, and Rasa with the trained model and bot/credentials-local.yml (the signed SMS channel). Both
@@ -224,7 +224,7 @@ def has_link(bot_text: str) -> bool:
 
 
 def assert_good_texts(bodies: list[str], transcript: str) -> None:
-    """What the voice guide and issue 4 ask of every text a parent receives."""
+    """What the voice guide asks of every text a parent receives."""
     assert bodies, transcript
     for body in bodies:
         assert sms_parts(body) <= 3, f"{sms_parts(body)} parts:\n{body}"

@@ -1,4 +1,4 @@
-"""Acceptance of issue 2: a paid order end to end at a set clock, through a running backend.
+"""A paid order end to end at a set clock, through a running backend.
 
 Checkout in two installments with consent, the hosted page paid with a test card by a real
 HTTP POST, the gateway's signed webhook delivered over HTTP and replayed twice (same event id):

@@ -1,4 +1,4 @@
-"""The test conversations must use wording the model never saw in training (issue 3)."""
+"""The test conversations must use wording the model never saw in training."""
 
 from __future__ import annotations
 
