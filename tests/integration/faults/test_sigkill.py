@@ -1,7 +1,7 @@
 """The backend killed (SIGKILL) in the middle of registration night loses nothing.
 
 The backend runs as a real process (`python -m backend`, as in production) on a file SQLite
-database, then on PostgreSQL. 600 families, each with its own family token, ask at once (40
+database, then on PostgreSQL. 600 families, each with its own family token, ask at once (500
 in flight) for a place in one of four 6-place camp weeks (every fourth family for two weeks
 in the same request), joining the waitlist when full, a third with the service de garde.
 Once 200 requests have been answered the process is SIGKILLed; the requests still in flight
@@ -55,7 +55,7 @@ from tests.integration.core.helpers import Harness, make_harness
 
 ROOT = Path(__file__).resolve().parents[3]
 FAMILIES = 600
-IN_FLIGHT = 40
+IN_FLIGHT = 500
 KILL_AFTER = 200  # answers received before the SIGKILL
 WEEK_PLACES = 6
 WEEKS = (2, 3, 4, 5)
