@@ -8,15 +8,12 @@ it seals it with AES-GCM under a key shared by the Rasa processes and the action
 (`CONVERSATION_SECRET`), bound to the conversation id as associated data. A sealed value read
 from the tracker store cannot be opened without the key, nor replayed into another conversation.
 
-Conversation ids derived from a phone are a keyed hash of it, so knowing a parent's number does
-not tell anyone which conversation is theirs (docs/CHANNELS.md).
+Conversation ids are keyed hashes (`bot/conversation_keys.py`, re-exported here for the channels).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import os
 import time
@@ -25,33 +22,19 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from bot import conversation_keys
+from bot.conversation_keys import conversation_id
+
+__all__ = [
+    "METADATA_KEY", "conversation_id", "decrypt_at_rest", "encrypt_at_rest", "seal", "unseal",
+]
+
 # Where a channel puts its sealed identity in a message's metadata; every other metadata key a
 # client sends is dropped by our channels.
 METADATA_KEY = "sealed_identity"
 # A sealed identity older than this is refused (a message is sealed when it arrives).
 MAX_AGE_SECONDS = 300
-_DEMO_SECRET = "dev-conversation-secret"
-
-
-def _secret() -> bytes:
-    secret = os.environ.get("CONVERSATION_SECRET")
-    if not secret:
-        if os.environ.get("DEMO_MODE") == "1" or os.environ.get("PYTEST_CURRENT_TEST"):
-            secret = _DEMO_SECRET
-        else:
-            raise RuntimeError("CONVERSATION_SECRET must be set (docs/DEPLOYMENT.md)")
-    return secret.encode()
-
-
-def _key(purpose: bytes) -> bytes:
-    return hmac.new(_secret(), purpose, hashlib.sha256).digest()
-
-
-def conversation_id(kind: str, secret_value: str) -> str:
-    """The tracker's id for a conversation known by a secret value (a phone, a web session
-    secret): `sms_<32 hex>` or `web_<32 hex>`, irreversible without the key."""
-    digest = hmac.new(_key(b"conversation-id"), f"{kind}:{secret_value}".encode(), hashlib.sha256)
-    return f"{kind}_{digest.hexdigest()[:32]}"
+_key = conversation_keys.key
 
 
 def seal(payload: dict[str, Any], sender_id: str, now: float | None = None) -> str:

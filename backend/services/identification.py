@@ -47,8 +47,7 @@ class Verified:
 
 
 def _code_hash(settings: Settings, challenge_id: str, code: str) -> str:
-    message = f"{challenge_id}:{code}".encode()
-    return hmac.new(settings.link_secret.encode(), message, hashlib.sha256).hexdigest()
+    return _key(settings, challenge_id, code)
 
 
 def _new_code() -> str:

@@ -144,7 +144,7 @@ def _names(text: str, vocabulary: set[str]) -> list[str]:
         norm = parsing.normalize(word)
         if (
             len(norm) < 2
-            or norm in parsing._NAME_FILLERS
+            or norm in parsing.NAME_FILLERS
             or norm in _NOT_NAMES
             or norm in vocabulary
             or norm in parsing.MONTHS
@@ -168,9 +168,9 @@ def parse_facts(text: str, ctx: Context | None) -> dict[str, Any]:
     if names:
         facts["names"] = names[:MAX_NAMES]
     for which, pattern in (
-        ("both", parsing._BOTH),
-        ("oldest", parsing._OLDEST),
-        ("youngest", parsing._YOUNGEST),
+        ("both", parsing.BOTH),
+        ("oldest", parsing.OLDEST),
+        ("youngest", parsing.YOUNGEST),
     ):
         if pattern.search(norm):
             facts["which"] = which

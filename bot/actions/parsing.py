@@ -439,16 +439,16 @@ class Child:
     birth_date: date
 
 
-_BOTH = re.compile(
+BOTH = re.compile(
     r"\bles (?:deux|2)\b|\btous les (?:deux|2)\b|\btoutes les (?:deux|2)\b|\bmes (?:deux|2)\b"
     r"|\bles 2 enfants\b|\bnos (?:deux|2)\b|\btout le monde\b|\bles enfants\b|\bles trois\b"
     r"|\bles 3\b|\btous\b"
 )
-_OLDEST = re.compile(
+OLDEST = re.compile(
     r"\b(?:plus vieux|plus vieille|plus grand|plus grande|aine|ainee|la grande|le grand|ma grande"
     r"|mon grand)\b"
 )
-_YOUNGEST = re.compile(
+YOUNGEST = re.compile(
     r"\b(?:plus jeune|plus petit|plus petite|cadet|cadette|bebe|le petit|la petite|mon petit"
     r"|ma petite|ti gars|ti-gars|tite|le bebe)\b"
 )
@@ -481,12 +481,12 @@ def parse_children(
                 break
     if named:
         return sorted(set(named), key=[c.id for c in children].index)
-    if _BOTH.search(norm) and len(children) >= 2:
+    if BOTH.search(norm) and len(children) >= 2:
         return [c.id for c in children]
     by_age = sorted(children, key=lambda c: c.birth_date)
-    if _OLDEST.search(norm):
+    if OLDEST.search(norm):
         return [by_age[0].id]
-    if _YOUNGEST.search(norm):
+    if YOUNGEST.search(norm):
         return [by_age[-1].id]
     if allow_number:
         number = parse_small_number(norm, maximum=len(children))
@@ -495,7 +495,7 @@ def parse_children(
     return None
 
 
-_NAME_FILLERS = {
+NAME_FILLERS = {
     "c'est",
     "cest",
     "c",
@@ -628,7 +628,7 @@ def unknown_name(text: str) -> str | None:
     ("c'est pour Olivier" → "Olivier"): one word of letters once the usual filler words are
     set aside; None when the message says anything else."""
     raw_words = re.findall(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", text or "")
-    left = [w for w in raw_words if normalize(w) not in _NAME_FILLERS]
+    left = [w for w in raw_words if normalize(w) not in NAME_FILLERS]
     if len(left) != 1 or len(left[0]) < 3 or len(raw_words) > 6:
         return None
     word = left[0]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import urllib.request
@@ -12,14 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.conversation_keys import conversation_id
+
 
 def channel_conversation(conversation_secret: str, kind: str, value: str) -> str:
-    """The id our channels give a conversation ("sms" + phone, "web" + session secret), computed
-    here apart from bot/sealing.py (whose AES needs the bot's environment) with the stack's key:
-    HMAC-SHA256(HMAC-SHA256(secret, "conversation-id"), "<kind>:<value>"), 32 hex characters."""
-    key = hmac.new(conversation_secret.encode(), b"conversation-id", hashlib.sha256).digest()
-    digest = hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-    return f"{kind}_{digest[:32]}"
+    """The id our channels give a conversation ("sms" + phone, "web" + session secret) under
+    the stack's key."""
+    return conversation_id(kind, value, conversation_secret.encode())
 
 
 def http_json(

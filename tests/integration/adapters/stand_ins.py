@@ -34,6 +34,8 @@ class TwilioStandIn:
     down: bool = False
     invalid_numbers: set[str] = field(default_factory=set)  # answered 400, code 21211
     sent: list[dict[str, str]] = field(default_factory=list)
+    # every request as received: path, Authorization header, form fields (lists, as parsed)
+    requests: list[dict[str, Any]] = field(default_factory=list)
     refused: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -43,8 +45,13 @@ class TwilioStandIn:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length", 0))
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                fields = parse_qs(self.rfile.read(length).decode())
+                form = {k: v[0] for k, v in fields.items()}
                 with state.lock:
+                    state.requests.append(
+                        {"path": self.path, "auth": self.headers.get("Authorization"),
+                         "form": fields}
+                    )
                     if state.down:
                         state.refused += 1
                         status: int = 503

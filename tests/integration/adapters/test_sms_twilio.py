@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import base64
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
+from stand_ins import TwilioStandIn
 
 from backend.adapters.sms import TwilioSmsSender
 
@@ -18,57 +14,14 @@ SID = "AC" + "0" * 32
 TOKEN = "test-auth-token"
 
 
-class FakeTwilio:
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.fail = False
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                length = int(self.headers.get("Content-Length", 0))
-                form = parse_qs(self.rfile.read(length).decode("utf-8"))
-                outer.requests.append(
-                    {"path": self.path, "auth": self.headers.get("Authorization"), "form": form}
-                )
-                if outer.fail:
-                    payload = {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400}
-                    status = 400
-                else:
-                    payload = {
-                        "sid": f"SM{len(outer.requests):032d}",
-                        "account_sid": SID,
-                        "to": form["To"][0],
-                        "from": form["From"][0],
-                        "body": form["Body"][0],
-                        "status": "queued",
-                    }
-                    status = 201
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-
 @pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
-    thread.start()
+def fake_twilio() -> Iterator[TwilioStandIn]:
+    fake = TwilioStandIn(invalid_numbers={"+1000"})
     yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    fake.close()
 
 
-async def test_twilio_library_posts_the_message(fake_twilio: FakeTwilio) -> None:
+async def test_twilio_library_posts_the_message(fake_twilio: TwilioStandIn) -> None:
     sender = TwilioSmsSender(
         account_sid=SID, auth_token=TOKEN, from_number="+15815550100", api_base=fake_twilio.base
     )
@@ -85,8 +38,7 @@ async def test_twilio_library_posts_the_message(fake_twilio: FakeTwilio) -> None
     assert request["auth"] == f"Basic {expected}"
 
 
-async def test_twilio_error_raises(fake_twilio: FakeTwilio) -> None:
-    fake_twilio.fail = True
+async def test_twilio_error_raises(fake_twilio: TwilioStandIn) -> None:
     sender = TwilioSmsSender(
         account_sid=SID, auth_token=TOKEN, from_number="+15815550100", api_base=fake_twilio.base
     )
