@@ -8,9 +8,9 @@ identified. Then someone else tries every way in that used to work: plain `phone
 naming her conversation, a socket that never opened a session, a chosen REST `sender` or
 `input_channel`, Rasa's HTTP API without its token. Each time the test checks what a parent
 would see (the bot asks who they are) and the backend's state (no new family session for
-Julie, no cart line, no order). Last, the action server is really stopped in the middle of a
-conversation, then the backend: the parent is told in French, and once it is back the conversation goes on with
-what was already said.
+Julie, no cart line, no order). Last, the action server, then the backend, is really stopped
+in the middle of a conversation: the parent is told in French, and once it is back the
+conversation goes on with what was already said.
 
     .venv/bin/python -m pytest tests/e2e/test_channel_trust.py
 """
