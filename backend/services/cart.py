@@ -101,14 +101,16 @@ def add_lines(
     Then each session is decided on its own: held | full | waitlisted (+ waitlist_position) |
     already_registered | option_full (+ option)."""
     family = queries.get_family(db, family_id)
-    child = db.get(Person, child_id)
-    if child is None or child.family_id != family.id or child.is_adult:
-        raise RegistrationError("not_found")
     if not session_ids:
         raise RegistrationError("invalid_request", fields={"session_ids": "required"})
     wanted_ids = list(dict.fromkeys(session_ids))
     loaded = placing.load_sessions(db, wanted_ids)
     sessions = [loaded[sid] for sid in wanted_ids]
+    # The child is read with their lines that may overlap these sessions, and row-locked
+    # before any pool (services/overlaps.py): those lines cannot change until the commit.
+    child, taken_lines = overlaps.lock_child_and_read(db, child_id, sessions, now=clock.now())
+    if child is None or child.family_id != family.id or child.is_adult:
+        raise RegistrationError("not_found")
     season = sessions[0].group.program.season
     if any(s.group.program.season_id != season.id for s in sessions):
         raise RegistrationError("invalid_request", fields={"session_ids": "one_season"})
@@ -126,9 +128,6 @@ def add_lines(
     slots = [overlaps.slot_of(s) for s in sessions]
     if any(overlap.overlaps(a, b) for i, a in enumerate(slots) for b in slots[i + 1 :]):
         raise RegistrationError("invalid_request", fields={"session_ids": "overlapping"})
-    # The child's lock comes before the pools' (services/overlaps.py): the lines read here
-    # cannot change until the commit.
-    taken_lines = overlaps.lock_child_and_read(db, child.id, sessions, now=clock.now())
     conflicts = {s.id: overlaps.conflict_for(s, taken_lines) for s in sessions}
     for s in sessions:
         conflict = conflicts[s.id]

@@ -64,7 +64,7 @@ def replace_line(
     placing.check_size([new], size)
     # The child's lock before the pools' (services/overlaps.py); the line being replaced is
     # not a conflict: it goes when the new place is held.
-    taken_lines = overlaps.lock_child_and_read(
+    _, taken_lines = overlaps.lock_child_and_read(
         db, child.id, [new], now=clock.now(), except_line_ids=[old.id]
     )
     conflict = overlaps.conflict_for(new, taken_lines)

@@ -54,10 +54,11 @@ def lock_child_and_read(
     *,
     now: datetime,
     except_line_ids: Iterable[int] = (),
-) -> list[Taken]:
-    """Row-lock the child and read their blocking lines whose dates cross the sessions'
-    span (one statement): the candidates `conflict_for` decides on. A hold past its expiry
-    blocks nothing: it is released before any place is taken."""
+) -> tuple[Person | None, list[Taken]]:
+    """Load and row-lock the child, with their blocking lines whose dates cross the
+    sessions' span (one statement): the candidates `conflict_for` decides on. A hold past
+    its expiry blocks nothing: it is released before any place is taken. (None, []) when
+    there is no such person."""
     first = min(s.starts_on for s in sessions)
     last = max(s.ends_on for s in sessions)
     skip = sorted(set(except_line_ids))
@@ -79,7 +80,7 @@ def lock_child_and_read(
     )
     rows = db.execute(
         select(
-            Person.id.label("person_id"),
+            Person,
             Line.id.label("line_id"),
             ActivitySession.id.label("session_id"),
             ActivitySession.number,
@@ -97,7 +98,9 @@ def lock_child_and_read(
         .order_by(func.coalesce(Line.id, 0))
         .with_for_update(of=Person.__table__)
     ).all()
-    return [
+    if not rows:
+        return None, []
+    return rows[0][0], [
         Taken(
             line_id=row.line_id,
             session_id=row.session_id,
