@@ -80,7 +80,7 @@ def refunded_to_line(db: Session, line_id: int) -> dict[int, int]:
         .where(Refund.line_id == line_id, Refund.installment_id.is_not(None))
         .group_by(Refund.installment_id)
     ).all()
-    return {int(inst_id): int(amount) for inst_id, amount in rows}
+    return {int(inst_id): int(amount or 0) for inst_id, amount in rows if inst_id is not None}
 
 
 def refund_charge(

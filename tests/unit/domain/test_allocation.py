@@ -56,9 +56,7 @@ def test_a_capture_above_what_is_owed_is_refused() -> None:
 def test_no_line_ever_receives_more_than_it_owes(
     prices: list[int], paid_ratio: list[float], take: float
 ) -> None:
-    lines = [
-        LineAccount(i, price, int(price * paid_ratio[i])) for i, price in enumerate(prices)
-    ]
+    lines = [LineAccount(i, price, int(price * paid_ratio[i])) for i, price in enumerate(prices)]
     owed = sum(line.owed_cents for line in lines)
     amount = int(owed * take)
     shares = allocate_capture(amount, lines)
