@@ -9,7 +9,7 @@ registrations in it, so the counter always equals real rows.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -129,6 +129,9 @@ def seed_demo(db: Session, *, clock: Clock) -> bool:
                     starts_on=monday,
                     ends_on=monday + timedelta(days=4),
                     meets="du lundi au vendredi, 9 h à 16 h",
+                    meets_weekdays="12345",
+                    meets_from=time(9, 0),
+                    meets_until=time(16, 0),
                     pool=_pool(db, 20),
                     price_resident_cents=9500,
                     price_nonresident_cents=14000,
@@ -158,6 +161,9 @@ def seed_demo(db: Session, *, clock: Clock) -> bool:
                 starts_on=date(2027, 7, 3),
                 ends_on=date(2027, 8, 21),
                 meets="8 samedis matin",
+                meets_weekdays="6",
+                meets_from=time(9, 0),
+                meets_until=time(12, 0),
                 pool=_pool(db, 8),
                 price_resident_cents=8500,
                 price_nonresident_cents=12500,
@@ -181,6 +187,9 @@ def seed_demo(db: Session, *, clock: Clock) -> bool:
                 starts_on=date(2027, 6, 29),
                 ends_on=date(2027, 8, 17),
                 meets="8 mardis, 18 h 30",
+                meets_weekdays="2",
+                meets_from=time(18, 30),
+                meets_until=time(20, 0),
                 pool=_pool(db, 16),
                 price_resident_cents=6000,
                 price_nonresident_cents=9000,

@@ -169,6 +169,10 @@ _ERROR_MESSAGES: dict[str, str] = {
     "already_registered": N_(
         "Cet enfant a déjà une place (ou une demande en cours) pour cette période."
     ),
+    "overlapping_session": N_(
+        "Cet enfant a déjà une place au même moment : %(program)s, %(group)s. Un enfant ne "
+        "peut pas être à deux endroits à la fois."
+    ),
     "cart_empty": N_("Le panier est vide pour le moment."),
     "waitlist_only": N_(
         "Le panier ne contient que des demandes en liste d'attente : il n'y a rien à payer pour "

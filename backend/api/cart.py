@@ -8,9 +8,9 @@ from sanic_ext import openapi
 
 from backend.api.common import family_only, ok, parse, state
 from backend.api.openapi_doc import FAMILY, documented
-from backend.api.responses import AddedLines, Cart
-from backend.api.schemas import AddLines, UpdateLine
-from backend.services import cart
+from backend.api.responses import AddedLines, Cart, ReplacedLine
+from backend.api.schemas import AddLines, ReplaceLine, UpdateLine
+from backend.services import cart, cart_replace
 
 bp = Blueprint("cart", url_prefix="/api/cart")
 
@@ -93,3 +93,33 @@ async def update_line(request: Request, line_id: int) -> HTTPResponse:
         )
     )
     return ok(view)
+
+
+@bp.post("/lines/<line_id:int>/replace")
+@openapi.summary(
+    "Replace a line with another session for the same child: the new place is held and the "
+    "old one released in one transaction (a full session changes nothing)"
+)
+@documented(ReplacedLine, body=ReplaceLine, refusals=(401, 403, 404, 409, 422), auth=FAMILY)
+@family_only
+async def replace_line(request: Request, line_id: int) -> HTTPResponse:
+    body = parse(request, ReplaceLine)
+    st = state(request)
+    family_id: int = request.ctx.family_id
+    # As for adding weeks: the places change in one short transaction, the cart is read after.
+    result, view = await st.db_then_read(
+        lambda db: cart_replace.replace_line(
+            db,
+            family_id,
+            line_id,
+            session_id=body.session_id,
+            join_waitlist=body.join_waitlist,
+            clock=st.clock,
+            settings=st.settings,
+            gateway=st.gateway,
+            with_cart=False,
+        ),
+        lambda db: cart.cart_view(db, family_id, clock=st.clock, settings=st.settings),
+    )
+    del result["cart"]
+    return ok({**view, **result})

@@ -188,6 +188,16 @@ class AddedLines(BaseModel):
     cart: Cart
 
 
+class ReplacedLine(Cart):
+    """The cart after a replacement, with what became of the new session."""
+
+    outcome: Literal["held", "waitlisted"]
+    line_id: int
+    replaced_line_id: int
+    waitlist_position: int | None
+    options_dropped: list[str]
+
+
 class PlannedInstallment(BaseModel):
     seq: int
     due_on: str

@@ -72,6 +72,11 @@ class AddLines(Body):
     join_waitlist: bool = False
 
 
+class ReplaceLine(Body):
+    session_id: Id
+    join_waitlist: bool = False
+
+
 class UpdateLine(Body):
     options: Annotated[list[OptionCode], Field(max_length=5)] | None = None
     tshirt_size: TshirtSize | None = None

@@ -11,7 +11,7 @@ gives the current instant in that form.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     Boolean,
@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -175,6 +176,11 @@ class Session(Base):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     meets: Mapped[str] = mapped_column(String(120), default="")  # "8 samedis, 9 h"
+    # The schedule the overlap rule reads (backend.domain.overlap): ISO weekdays ("12345",
+    # "6") and the daily hours; NULL means every day / the whole day.
+    meets_weekdays: Mapped[str | None] = mapped_column(String(7))
+    meets_from: Mapped[time | None] = mapped_column(Time)
+    meets_until: Mapped[time | None] = mapped_column(Time)
     pool_id: Mapped[int] = mapped_column(ForeignKey("capacity_pool.id"), unique=True)
     price_resident_cents: Mapped[int] = mapped_column(Integer)
     price_nonresident_cents: Mapped[int] = mapped_column(Integer)

@@ -22,6 +22,9 @@ HTTP_STATUS: Final[dict[str, int]] = {
     "session_full": 409,
     "option_full": 409,
     "already_registered": 409,
+    # The child already holds (or has paid) a session at the same time: params session_id,
+    # conflict_line_id, conflict_session_id, program, group, site, week, starts_on, ends_on.
+    "overlapping_session": 409,
     "cart_empty": 409,
     "waitlist_only": 409,
     "terms_not_accepted": 422,

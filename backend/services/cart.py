@@ -3,38 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock, local_date
 from backend.adapters.gateway import PaymentGateway
 from backend.db.models import (
     AccountStatus,
     Family,
-    Group,
     Line,
     LineOption,
     LineStatus,
     Order,
     OrderStatus,
     Person,
-    Program,
-    SessionOption,
 )
-from backend.db.models import Session as ActivitySession
-from backend.domain import holds, pricing
 from backend.domain import installments as terms_rule
-from backend.domain.eligibility import check_age
+from backend.domain import overlap
 from backend.domain.errors import RegistrationError
 from backend.domain.season import Window
 from backend.domain.states import ACTIVE, IN_CART, InstallmentStatus
-from backend.services import capacity, orders, queries, views, waitlist
+from backend.services import capacity, orders, overlaps, placing, queries, views, waitlist
+from backend.services.placing import TSHIRT_SIZES
 from backend.settings import Settings
 
-TSHIRT_SIZES = ("TP", "P", "M", "G", "TG")
 PAYABLE = (LineStatus.HELD, LineStatus.OFFERED)
 
 
@@ -107,46 +101,22 @@ def add_lines(
     Then each session is decided on its own: held | full | waitlisted (+ waitlist_position) |
     already_registered | option_full (+ option)."""
     family = queries.get_family(db, family_id)
-    child = db.get(Person, child_id)
-    if child is None or child.family_id != family.id or child.is_adult:
-        raise RegistrationError("not_found")
     if not session_ids:
         raise RegistrationError("invalid_request", fields={"session_ids": "required"})
     wanted_ids = list(dict.fromkeys(session_ids))
-    # The sessions with what the checks read (group, program, season, options), in two
-    # statements, before any lock is taken.
-    loaded = {
-        s.id: s
-        for s in db.scalars(
-            select(ActivitySession)
-            .where(ActivitySession.id.in_(wanted_ids))
-            .options(
-                selectinload(ActivitySession.options),
-                joinedload(ActivitySession.group)
-                .joinedload(Group.program)
-                .joinedload(Program.season),
-            )
-        ).unique()
-    }
-    if any(sid not in loaded for sid in wanted_ids):
-        raise RegistrationError("not_found")
+    loaded = placing.load_sessions(db, wanted_ids)
     sessions = [loaded[sid] for sid in wanted_ids]
+    # The child is read with their lines that may overlap these sessions, and row-locked
+    # before any pool (services/overlaps.py): those lines cannot change until the commit.
+    child, taken_lines = overlaps.lock_child_and_read(db, child_id, sessions, now=clock.now())
+    if child is None or child.family_id != family.id or child.is_adult:
+        raise RegistrationError("not_found")
     season = sessions[0].group.program.season
     if any(s.group.program.season_id != season.id for s in sessions):
         raise RegistrationError("invalid_request", fields={"session_ids": "one_season"})
     window = Window(season.residents_open_at, season.nonresidents_open_at, season.closes_at)
     check_can_register(family, window, clock=clock)
-    for s in sessions:
-        result = check_age(child.birth_date, season.year, s.group.min_age, s.group.max_age)
-        if not result.eligible:
-            raise RegistrationError(
-                "not_eligible",
-                age=result.age,
-                min_age=result.min_age,
-                max_age=result.max_age,
-                reference_date=views.iso(result.reference_date),
-                session_id=s.id,
-            )
+    placing.check_eligible(child, season, sessions)
     codes = list(dict.fromkeys(options))
     for s in sessions:
         offered = {o.code for o in s.options}
@@ -154,10 +124,16 @@ def add_lines(
         if missing:
             raise RegistrationError("invalid_request", fields={"options": missing})
     size = tshirt_size or child.tshirt_size
-    if any(s.group.program.needs_tshirt for s in sessions) and size is None:
-        raise RegistrationError("invalid_request", fields={"tshirt_size": "required"})
-    if size is not None and size not in TSHIRT_SIZES:
-        raise RegistrationError("invalid_request", fields={"tshirt_size": list(TSHIRT_SIZES)})
+    placing.check_size(sessions, size)
+    slots = [overlaps.slot_of(s) for s in sessions]
+    if any(overlap.overlaps(a, b) for i, a in enumerate(slots) for b in slots[i + 1 :]):
+        raise RegistrationError("invalid_request", fields={"session_ids": "overlapping"})
+    conflicts = {s.id: overlaps.conflict_for(s, taken_lines) for s in sessions}
+    for s in sessions:
+        conflict = conflicts[s.id]
+        if conflict is not None and not join_waitlist:
+            # Nothing is taken for a week the child could not hold anyway.
+            raise overlaps.refusal(s.id, conflict)
 
     cart = queries.family_cart(db, family, clock.now())
     # Lock every pool this request may touch, in pool-id order, before anything else (no
@@ -191,10 +167,25 @@ def add_lines(
                 )
             ).all()
         )
-    results, new_lines = _decide(
-        db, family, child, cart.id, sorted(sessions, key=lambda s: s.id), codes, size,
-        join_waitlist, existing=existing, now=now, settings=settings,
+    results, new_lines = placing.decide(
+        db,
+        family,
+        child,
+        cart.id,
+        sorted(sessions, key=lambda s: s.id),
+        codes,
+        size,
+        join_waitlist,
+        existing=existing,
+        now=now,
+        settings=settings,
     )
+    for s in sessions:
+        conflict = conflicts[s.id]
+        # Waiting for a week may overlap a held one; holding both may not. The refusal rolls
+        # the whole request back: the places just taken are given back with it.
+        if conflict is not None and results[s.id]["outcome"] == "held":
+            raise overlaps.refusal(s.id, conflict)
     db.flush()  # the new lines, in one INSERT
     if cascaded:
         positions = queries.waitlist_positions(db, list(new_lines.values()))
@@ -213,137 +204,7 @@ def add_lines(
     }
 
 
-def _decide(
-    db: Session,
-    family: Family,
-    child: Person,
-    cart_id: int,
-    sessions: list[ActivitySession],
-    codes: list[str],
-    size: str | None,
-    join_waitlist: bool,
-    *,
-    existing: dict[int, int | None],
-    now: datetime,
-    settings: Settings,
-) -> tuple[dict[int, dict[str, Any]], dict[int, Line]]:
-    """Each session's outcome, and its new line (added, not flushed). Every pool involved is
-    locked by the caller: the places are taken together (one statement for the weeks, one for
-    their options) instead of one by one."""
-    results: dict[int, dict[str, Any]] = {}
-    new_lines: dict[int, Line] = {}
-    todo: list[ActivitySession] = []
-    for s in sessions:
-        results[s.id] = {
-            "session_id": s.id,
-            "week": s.number,
-            "outcome": None,
-            "line_id": None,
-            "waitlist_position": None,
-            "option": None,
-        }
-        if existing.get(s.id) is not None:
-            results[s.id].update(outcome="already_registered", line_id=existing[s.id])
-        else:
-            todo.append(s)
-    chosen = {s.id: [o for o in s.options if o.code in codes] for s in todo}
-    with db.no_autoflush:
-        got = capacity.take_each(db, [s.pool_id for s in todo])
-        for s in todo:
-            if s.pool_id in got or not join_waitlist or capacity.is_locked(db, s.pool_id):
-                continue
-            # Serialise this session's waitlist inserts, then look again: a place may have
-            # been given back between our first attempt and the lock. (Callers lock the
-            # session's pools before the first attempt: then nothing can have changed.)
-            capacity.lock(db, s.pool_id)
-            if capacity.take(db, s.pool_id):
-                got.add(s.pool_id)
-        placed = [s for s in todo if s.pool_id in got]
-        # Per placed session: the options it got, and the first one it could not get.
-        taken: dict[int, list[SessionOption]] = {s.id: [] for s in placed}
-        lacking: dict[int, SessionOption | None] = {s.id: None for s in placed}
-        option_pools = [o.pool_id for s in placed for o in chosen[s.id]]
-        if len(set(option_pools)) == len(option_pools):
-            options_got = capacity.take_each(db, option_pools)
-            for s in placed:
-                taken[s.id] = [o for o in chosen[s.id] if o.pool_id in options_got]
-                lacking[s.id] = next(
-                    (o for o in chosen[s.id] if o.pool_id not in options_got), None
-                )
-        else:  # one pool wanted twice (a shared vélo pool): one place at a time
-            for s in placed:
-                for o in chosen[s.id]:
-                    if not capacity.take(db, o.pool_id):
-                        lacking[s.id] = o
-                        break
-                    taken[s.id].append(o)
-        for s in todo:
-            result = results[s.id]
-            if s.pool_id not in got:
-                if not join_waitlist:
-                    result["outcome"] = "full"
-                    continue
-                line = _new_line(db, family, child, cart_id, s, chosen[s.id], size, now,
-                                 holds_place=False)
-                line.status = LineStatus.WAITLISTED
-                line.waitlisted_at = now
-                result["outcome"] = "waitlisted"
-                new_lines[s.id] = line
-                continue
-            missing = lacking[s.id]
-            if missing is not None:
-                # Give back the week and the options it did get: the parent decides.
-                for o in taken[s.id]:
-                    capacity.release(db, o.pool_id)
-                capacity.release(db, s.pool_id)
-                result.update(outcome="option_full", option=missing.code)
-                continue
-            line = _new_line(db, family, child, cart_id, s, chosen[s.id], size, now,
-                             holds_place=True)
-            line.status = LineStatus.HELD
-            line.hold_expires_at = holds.hold_expires_at(now, settings.hold_minutes)
-            result["outcome"] = "held"
-            new_lines[s.id] = line
-    return results, new_lines
-
-
-def _new_line(
-    db: Session,
-    family: Family,
-    child: Person,
-    cart_id: int,
-    session: ActivitySession,
-    chosen: list[SessionOption],
-    size: str | None,
-    now: Any,
-    *,
-    holds_place: bool,
-) -> Line:
-    needs_size = session.group.program.needs_tshirt
-    line = Line(
-        cart_id=cart_id,
-        person_id=child.id,
-        session_id=session.id,
-        status=LineStatus.HELD,
-        base_price_cents=pricing.session_price(
-            resident=family.resident,
-            price_resident_cents=session.price_resident_cents,
-            price_nonresident_cents=session.price_nonresident_cents,
-        ),
-        tshirt_size=size if needs_size else None,
-        created_at=now,
-    )
-    for option in chosen:
-        line.options.append(
-            LineOption(
-                session_option=option, price_cents=option.price_cents, holds_place=holds_place
-            )
-        )
-    db.add(line)
-    return line
-
-
-def _own_cart_line(db: Session, family_id: int, line_id: int) -> Line:
+def own_cart_line(db: Session, family_id: int, line_id: int) -> Line:
     line = db.get(Line, line_id)
     if line is None or line.person.family_id != family_id or line.status not in IN_CART:
         raise RegistrationError("not_found")
@@ -377,7 +238,7 @@ def remove_line(
     gateway: PaymentGateway,
 ) -> dict[str, Any]:
     """Remove a held, waitlisted or offered line; its place goes to the waitlist. `<Cart>`."""
-    line = _own_cart_line(db, family_id, line_id)
+    line = own_cart_line(db, family_id, line_id)
     capacity.lock_sessions(db, [line.session_id])
     was = line.status
     if not capacity.move(db, line, [was], LineStatus.CANCELLED):
@@ -403,7 +264,7 @@ def update_line(
     settings: Settings,
 ) -> dict[str, Any]:
     """Change a line's options (None: unchanged) or T-shirt size. `<Cart>` | option_full."""
-    line = _own_cart_line(db, family_id, line_id)
+    line = own_cart_line(db, family_id, line_id)
     if options is not None:
         capacity.lock_sessions(db, [line.session_id])
     if tshirt_size is not None:
