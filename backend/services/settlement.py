@@ -6,8 +6,9 @@ the money allocated to them, the rest refunded.
   charge is refunded in full ("duplicate_payment"), on SQLite and PostgreSQL alike.
 - The lines a capture pays for are the order's lines not cancelled. A held or offered line is
   confirmed; a released one (its hold ran out before the payment arrived) is confirmed only if
-  its places can be retaken and the child holds no other place in that session; the others
-  are refunded what the capture paid for them ("late_payment"), the rest is kept.
+  its places can be retaken and the child holds no other line in that session or in one that
+  meets at the same time; the others are refunded what the capture paid for them
+  ("late_payment"), the rest is kept.
 - The captured amount is allocated to those lines (`backend.domain.allocation`) and recorded:
   refunds follow that record.
 
@@ -36,7 +37,7 @@ from backend.db.models import (
 )
 from backend.domain import allocation as rule
 from backend.domain.states import PLACE_HOLDING, check_installment_transition
-from backend.services import capacity, orders, refunds, views
+from backend.services import capacity, orders, overlaps, refunds, views
 from backend.settings import Settings
 
 # What a capture may still pay (a cancelled installment: a late payment on a superseded order).
@@ -86,7 +87,26 @@ def registered_elsewhere(db: Session, line: Line) -> bool:
     return other is not None
 
 
-def _confirm(db: Session, line: Line) -> bool:
+def _blocked_by_overlap(db: Session, lines: list[Line], *, clock: Clock) -> set[int]:
+    """Released lines whose child now holds another session meeting at the same time (the
+    overlap rule, `backend.services.overlaps`). Each child is row-locked, in id order, before
+    any pool: the lock order of every request that places a child."""
+    blocked: set[int] = set()
+    released = [line for line in lines if line.status == LineStatus.RELEASED]
+    for person_id in sorted({line.person_id for line in released}):
+        mine = [line for line in released if line.person_id == person_id]
+        _child, taken = overlaps.lock_child_and_read(
+            db,
+            person_id,
+            [line.session for line in mine],
+            now=clock.now(),
+            except_line_ids=[line.id for line in mine],
+        )
+        blocked |= {line.id for line in mine if overlaps.conflict_for(line.session, taken)}
+    return blocked
+
+
+def _confirm(db: Session, line: Line, blocked: set[int]) -> bool:
     """Confirm a line this payment is for; False when its place cannot be had any more."""
     if line.status == LineStatus.CONFIRMED:
         return True
@@ -99,7 +119,9 @@ def _confirm(db: Session, line: Line) -> bool:
             hold_expires_at=None,
             offer_expires_at=None,
         )
-    if line.status != LineStatus.RELEASED or registered_elsewhere(db, line):
+    if line.status != LineStatus.RELEASED or line.id in blocked:
+        return False
+    if registered_elsewhere(db, line):
         return False
     if not capacity.take_line_places(db, line):
         return False
@@ -141,6 +163,7 @@ def capture(
     """A charge of exactly `inst.amount_cents` succeeded for `inst`: settle it (module doc)."""
     order = inst.order
     lines = order_lines(db, order)
+    blocked = _blocked_by_overlap(db, lines, clock=clock)
     capacity.lock_sessions(db, {line.session_id for line in lines})
     if not claim(db, inst):
         refunds.refund_charge(
@@ -179,7 +202,7 @@ def capture(
         db.flush()
         return Captured("refunded", rejected=billed, refunded_cents=inst.amount_cents)
     for line in billed:
-        (out.kept if _confirm(db, line) else out.rejected).append(line)
+        (out.kept if _confirm(db, line, blocked) else out.rejected).append(line)
     record_allocation(db, inst, billed, clock=clock)
     for line in out.rejected:
         settled = refunds.settle_leaving_line(

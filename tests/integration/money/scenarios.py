@@ -242,6 +242,24 @@ def late_payment_never_registers_a_child_twice(h: Harness) -> None:
     assert_books(h, gateway_of(h).ledger())
 
 
+def late_payment_never_gives_a_child_two_parks_the_same_week(h: Harness) -> None:
+    """Léa's hold at one park ran out and she was registered the same week at another park;
+    the first link paid late is refunded: the two weeks meet at the same time."""
+    riviere = h.camp_session(RIVIERE, "9-12 ans", 2)
+    erables = h.camp_session("Parc des Érables", "9-12 ans", 2)
+    hold(h, JULIE, LEA, [riviere])
+    first_order = order_for(h, JULIE)
+    late = pay(h, first_order)
+    h.clock.advance(timedelta(minutes=h.settings.pay_link_minutes + h.settings.hold_minutes + 1))
+    run_due_jobs(h.factory, **h.deps)
+    hold(h, JULIE, LEA, [erables])
+    assert deliver(h, pay(h, order_for(h, JULIE)))["outcome"] == "paid"
+    assert deliver(h, late)["outcome"] == "refunded"
+    assert lines_of(h, first_order)[0][1] == "released"
+    assert gateway_of(h).ledger()[late.charge_id].refunded_cents == 9500
+    assert_books(h, gateway_of(h).ledger())
+
+
 def late_payment_confirms_what_it_can_and_refunds_the_rest(h: Harness) -> None:
     """Two weeks held, the hold runs out, one week is then taken by someone else and the
     link is paid: the free week is confirmed, the other refunded."""

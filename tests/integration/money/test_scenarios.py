@@ -41,6 +41,10 @@ def test_a_late_payment_never_registers_a_child_twice(h: Harness) -> None:
     scenarios.late_payment_never_registers_a_child_twice(h)
 
 
+def test_a_late_payment_never_gives_a_child_two_parks_the_same_week(h: Harness) -> None:
+    scenarios.late_payment_never_gives_a_child_two_parks_the_same_week(h)
+
+
 def test_a_late_payment_confirms_what_it_can_and_refunds_the_rest(h: Harness) -> None:
     scenarios.late_payment_confirms_what_it_can_and_refunds_the_rest(h)
 
