@@ -25,7 +25,7 @@ from backend.db.models import (
     OrderStatus,
 )
 from backend.domain.states import check_installment_transition
-from backend.services import orders, outbox, queries, refunds, settlement, views
+from backend.services import confirmation, orders, outbox, queries, refunds, settlement, views
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -138,27 +138,12 @@ def on_checkout_completed(
     if not captured.kept:
         db.flush()
         return {"outcome": "refunded", "order_id": order.id, "status": order.status.value}
-    lines = captured.kept
-    paid = sum(i.amount_cents for i in order.installments if i.status == InstallmentStatus.PAID)
-    due = [
-        {"seq": i.seq, "amount_cents": i.amount_cents, "due_on": views.iso(i.due_on)}
-        for i in order.installments
-        if i.status in (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)
-    ]
     outbox.enqueue(
         db,
         clock=clock,
         family=family,
         kind="confirmation",
-        params={
-            "order_id": order.id,
-            "lines": [views.message_line(db, line) for line in lines],
-            "paid_cents": paid,
-            "total_cents": order.total_cents,
-            "due": due,
-            "card_last4": order.card_last4,
-            "health_record_reminder": True,
-        },
+        params=confirmation.params(db, order, family, captured.kept, inst),
     )
     db.flush()
     return {"outcome": "paid", "order_id": order.id, "status": order.status.value}

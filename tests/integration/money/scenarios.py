@@ -33,9 +33,16 @@ def gateway_of(h: Harness) -> TestableGateway:
     return gateway
 
 
-def hold(h: Harness, client: str, child: tuple[str, str], sessions: list[int]) -> None:
+def hold(
+    h: Harness, client: str, child: tuple[str, str], sessions: list[int], *, wait: bool = False
+) -> None:
+    """Put the child in the sessions (on their waitlist when full and `wait`)."""
     fid, cid = h.family_id(client), h.child_id(*child)
-    h.run(lambda db: cart.add_lines(db, fid, child_id=cid, session_ids=sessions, **h.deps))
+    h.run(
+        lambda db: cart.add_lines(
+            db, fid, child_id=cid, session_ids=sessions, join_waitlist=wait, **h.deps
+        )
+    )
 
 
 def order_for(h: Harness, client: str, n: int = 1, key: str | None = None) -> int:
