@@ -347,3 +347,20 @@ class GatewayEvent(Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     received_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Allocation(Base):
+    """What one captured installment paid for one line, recorded at capture
+    (`backend.domain.allocation`); refunds of a cancelled line follow it."""
+
+    __tablename__ = "payment_allocation"
+    __table_args__ = (
+        UniqueConstraint("installment_id", "line_id"),
+        CheckConstraint("amount_cents >= 0", name="allocation_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    installment_id: Mapped[int] = mapped_column(ForeignKey("installment.id"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("line.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

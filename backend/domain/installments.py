@@ -85,3 +85,11 @@ def terms(lines: Sequence[PaidLine], today: date) -> Terms:
     if two is not None:
         plans[2] = two
     return Terms(total, tuple(sorted(plans)), reason, plans)
+
+
+def replan(lines: Sequence[PaidLine], today: date, count: int) -> tuple[Due, ...]:
+    """The plan of an order taken without payment (deferred season), billed from `today`:
+    the same number of installments when the terms still allow it, one payment otherwise
+    (the second would fall on or before today)."""
+    t = terms(lines, today)
+    return t.plans[count] if count in t.plans else t.plans[1]

@@ -1,11 +1,13 @@
 """What a cancelled registration gives back (pure rules, no I/O).
 
-The rule (docs/ARCHITECTURE.md, "Cancelling a paid registration"): each installment of an
-order is shared among the order's lines in proportion to their prices, to the cent (largest
-remainder, ties to the earlier line). Cancelling a line refunds its share of every installment
-already paid — the amount actually paid for that line, pro rata when the order is paid in two
-installments — and removes its share from every installment still to come (shared among the
-lines still registered); an installment left at 0 $ is cancelled.
+Refunds follow the allocation recorded at capture (`backend.domain.allocation`): cancelling a
+line gives back, from each captured installment, what that installment paid for that line
+(less what was already given back to it), minus the fee the policy keeps; what the line still
+owes is taken out of the installments still to come, in proportion to their amounts. An
+installment left at 0 $ is cancelled by the caller.
+
+So for every line, always: 0 <= refunded <= paid; a line still registered has paid + owed =
+its price; a cancelled line has paid - refunded = the fee kept.
 """
 
 from __future__ import annotations
@@ -13,47 +15,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from backend.domain.allocation import split
 
-def allocate(amount_cents: int, weights: Sequence[int]) -> list[int]:
-    """Split `amount_cents` in proportion to `weights`; the parts add up to it exactly.
+# The city keeps nothing of a cancelled registration: everything paid for it goes back.
+CANCELLATION_FEE_CENTS = 0
 
-    >>> allocate(10000, [9500, 4000])
-    [7037, 2963]
-    """
-    if not weights:
-        return []
-    if amount_cents < 0 or any(w < 0 for w in weights):
-        raise ValueError("amounts and weights must not be negative")
-    total = sum(weights)
-    if total == 0:
-        weights, total = [1] * len(weights), len(weights)
-    parts = [amount_cents * w // total for w in weights]
-    remainders = sorted(
-        range(len(weights)), key=lambda i: (-(amount_cents * weights[i] % total), i)
-    )
-    for i in remainders[: amount_cents - sum(parts)]:
-        parts[i] += 1
-    return parts
+
+def kept_fee_cents(paid_cents: int) -> int:
+    """What the policy keeps of a cancelled line that was paid `paid_cents`."""
+    return min(CANCELLATION_FEE_CENTS, paid_cents)
 
 
 @dataclass(frozen=True)
-class OrderLine:
-    id: int
-    price_cents: int
-    live: bool  # still registered (the line being cancelled counts as live here)
+class Capture:
+    """One captured installment, as it concerns the line being cancelled."""
+
+    installment_id: int
+    allocated_cents: int  # what this capture paid for the line
+    refunded_cents: int  # what was already given back to the line from it
 
 
 @dataclass(frozen=True)
-class OrderInstallment:
-    id: int
+class Upcoming:
+    """An installment still to come (scheduled, or failed and awaiting its link)."""
+
+    installment_id: int
     amount_cents: int
-    paid: bool  # captured (a refund gives back part of it); otherwise still to come
 
 
 @dataclass(frozen=True)
 class CancellationPlan:
     refunds: dict[int, int]  # installment id -> cents refunded from its charge
     reductions: dict[int, int]  # installment id -> cents removed from what is still due
+    kept_cents: int
 
     @property
     def refund_cents(self) -> int:
@@ -61,24 +55,29 @@ class CancellationPlan:
 
 
 def cancellation_plan(
-    line_id: int, lines: Sequence[OrderLine], installments: Sequence[OrderInstallment]
+    price_cents: int, captures: Sequence[Capture], upcoming: Sequence[Upcoming]
 ) -> CancellationPlan:
-    """What cancelling `line_id` refunds and removes, installment by installment.
-
-    A paid installment is shared among every line of the order (what each line paid is fixed
-    once paid); an installment still due is shared among the lines still registered (earlier
-    cancellations already took their share out of it)."""
-    ids = [line.id for line in lines]
-    if line_id not in ids:
-        raise ValueError(f"line {line_id} is not in the order")
-    live = [line for line in lines if line.live or line.id == line_id]
+    """What cancelling a line of price `price_cents` refunds and removes, installment by
+    installment. The fee kept comes out of the latest captures first."""
+    paid = sum(c.allocated_cents for c in captures)
+    if any(c.refunded_cents > c.allocated_cents for c in captures):
+        raise ValueError("more refunded to a line than was allocated to it")
+    if paid > price_cents:
+        raise ValueError("a line was allocated more than its price")
+    keep = kept_fee_cents(paid)
     refunds: dict[int, int] = {}
-    reductions: dict[int, int] = {}
-    for inst in installments:
-        if inst.paid:
-            share = allocate(inst.amount_cents, [line.price_cents for line in lines])
-            refunds[inst.id] = share[ids.index(line_id)]
-        else:
-            share = allocate(inst.amount_cents, [line.price_cents for line in live])
-            reductions[inst.id] = share[[line.id for line in live].index(line_id)]
-    return CancellationPlan(refunds=refunds, reductions=reductions)
+    for capture in reversed(captures):
+        give_back = capture.allocated_cents - capture.refunded_cents
+        kept_here = min(keep, give_back)
+        keep -= kept_here
+        refunds[capture.installment_id] = give_back - kept_here
+    owed = price_cents - paid
+    # What is still due for the other lines is exactly the rest of the upcoming installments.
+    owed = min(owed, sum(u.amount_cents for u in upcoming))
+    cuts = split(owed, [u.amount_cents for u in upcoming]) if upcoming else []
+    reductions = {u.installment_id: cut for u, cut in zip(upcoming, cuts, strict=True)}
+    return CancellationPlan(
+        refunds=dict(reversed(list(refunds.items()))),
+        reductions=reductions,
+        kept_cents=kept_fee_cents(paid),
+    )

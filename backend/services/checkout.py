@@ -62,16 +62,18 @@ def checkout(
     Raises terms_not_accepted, installments_not_allowed (reason), cart_empty, waitlist_only.
     The same idempotency_key returns the same order. Deferred season: status "deferred"."""
     family = queries.get_family(db, family_id)
-    if idempotency_key:
-        previous = db.scalar(select(Order).where(Order.idempotency_key == idempotency_key))
-        if previous is not None:
-            if previous.family_id != family.id:
-                raise RegistrationError("not_found")
-            return _checkout_result(db, previous, settings)
+    previous = _same_key(db, family.id, idempotency_key)
+    if previous is not None:
+        return _checkout_result(db, previous, settings)
     # Holds that ran out since the parent last looked are given back first (every pool of the
     # cart's sessions locked first, in canonical order).
     scope = {line.session_id for line in cart_lines(db, family_id)}
     capacity.lock_sessions(db, scope)
+    # A checkout with the same key may have committed while this one waited for the locks:
+    # it is the answer (superseding it would cancel the order the parent is paying).
+    previous = _same_key(db, family.id, idempotency_key)
+    if previous is not None:
+        return _checkout_result(db, previous, settings)
     waitlist.expire_and_cascade(
         db, clock=clock, settings=settings, gateway=gateway, session_ids=scope
     )
@@ -147,6 +149,16 @@ def checkout(
         )
     db.flush()
     return _checkout_result(db, order, settings)
+
+
+def _same_key(db: Session, family_id: int, key: str | None) -> Order | None:
+    """The order an earlier checkout with this idempotency key created, if any."""
+    if not key:
+        return None
+    previous = db.scalar(select(Order).where(Order.idempotency_key == key))
+    if previous is not None and previous.family_id != family_id:
+        raise RegistrationError("not_found")
+    return previous
 
 
 def _checkout_result(db: Session, order: Order, settings: Settings) -> dict[str, Any]:

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from babel.dates import format_date as format_date_pattern
+
 from backend.adapters.clock import to_local
 from backend.i18n import (
+    DEFAULT_LOCALE,
     _,
     format_date,
     format_day_month,
@@ -107,6 +110,11 @@ def line_text(line: Mapping[str, Any]) -> str:
     if isinstance(line.get("price_cents"), int):
         text += " : " + format_money(int(line["price_cents"]))
     return text
+
+
+def day_month_year(value: object) -> str:
+    """ "2027-05-21" -> "21 mai 2027" (a date a parent reads in a sentence about money)."""
+    return format_date_pattern(as_date(value), "d MMMM y", locale=DEFAULT_LOCALE)
 
 
 def second_installment(value: object) -> dict[str, str] | None:

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from backend.db.notifications import Channel
-from backend.i18n import _, format_date, format_day_month, format_money, ngettext
+from backend.i18n import _, format_date, format_money, ngettext
 from backend.services import message_format as fmt
+from backend.services import registration_messages
 
 
 def _render_otp(p: Mapping[str, Any], channel: Channel) -> fmt.Rendered:
@@ -77,88 +78,6 @@ def _render_payment_link(p: Mapping[str, Any], channel: Channel) -> fmt.Rendered
             "Les places restent réservées pendant quelques minutes seulement : si le lien expire, "
             "il suffit de refaire la commande."
         ),
-    )
-
-
-def _render_waitlist_offer(p: Mapping[str, Any], channel: Channel) -> fmt.Rendered:
-    values = {
-        "child": p.get("child", ""),
-        "program": p.get("program", ""),
-        "week": p.get("week", ""),
-        "site": p.get("site", ""),
-        "group": p.get("group", ""),
-        "period": fmt.period(p["starts_on"], p["ends_on"]) if p.get("starts_on") else "",
-        "deadline": fmt.when(p["deadline"]),
-        "url": p["url"],
-    }
-    if channel is Channel.SMS:
-        return fmt.sms(
-            _(
-                "Bonne nouvelle : une place s'est libérée pour %(child)s, %(program)s, semaine "
-                "%(week)s (%(period)s)."
-            )
-            % values,
-            _("Elle vous est réservée jusqu'au %(deadline)s. Pour la payer :") % values,
-            str(p["url"]),
-        )
-    return fmt.email(
-        _("Une place s'est libérée pour %(child)s") % values,
-        _(
-            "Une place s'est libérée sur la liste d'attente : %(child)s, %(program)s, %(group)s, "
-            "%(site)s, semaine %(week)s (%(period)s)."
-        )
-        % values,
-        _("Elle vous est réservée jusqu'au %(deadline)s. Pour la confirmer, payez ici :\n%(url)s")
-        % values,
-        _("Passé ce délai, la place sera offerte à la personne suivante sur la liste."),
-    )
-
-
-def _render_confirmation(p: Mapping[str, Any], channel: Channel) -> fmt.Rendered:
-    lines: Sequence[Mapping[str, Any]] = p.get("lines") or []
-    due: Sequence[Mapping[str, Any]] = p.get("due") or []
-    paid = format_money(fmt.cents(p, "paid_cents"))
-    n = len(lines)
-    reminder = _(
-        "N'oubliez pas de remplir ou de mettre à jour la fiche santé de chaque enfant "
-        "avant le début de l'activité."
-    )
-    if channel is Channel.SMS:
-        first_due = due[0] if due else None
-        next_due = (
-            _("Prochain versement : %(amount)s le %(date)s.")
-            % {
-                "amount": format_money(int(first_due["amount_cents"])),
-                "date": format_day_month(fmt.as_date(first_due["due_on"])),
-            }
-            if first_due
-            else ""
-        )
-        return fmt.sms(
-            ngettext(
-                "%(city)s : inscription confirmée pour %(children)s. Montant payé : %(paid)s.",
-                "%(city)s : %(n)d inscriptions confirmées pour %(children)s. Montant payé : "
-                "%(paid)s.",
-                n,
-            )
-            % {
-                "city": fmt.branding().city_name,
-                "children": fmt.children(lines),
-                "paid": paid,
-                "n": n,
-            },
-            next_due,
-            _("Détails par courriel. Pensez à la fiche santé avant le début du camp."),
-        )
-    listing = "\n".join("• " + fmt.line_text(line) for line in lines)
-    return fmt.email(
-        ngettext("Inscription confirmée", "Inscriptions confirmées", n),
-        ngettext("Votre inscription est confirmée :", "Vos inscriptions sont confirmées :", n)
-        + "\n"
-        + listing,
-        _("Montant payé : %(paid)s.") % {"paid": paid},
-        fmt.due_text(due),
-        reminder,
     )
 
 
@@ -353,8 +272,8 @@ def _render_account_approved(p: Mapping[str, Any], channel: Channel) -> fmt.Rend
 _RENDERERS: dict[str, Callable[[Mapping[str, Any], Channel], fmt.Rendered]] = {
     "otp": _render_otp,
     "payment_link": _render_payment_link,
-    "waitlist_offer": _render_waitlist_offer,
-    "confirmation": _render_confirmation,
+    "waitlist_offer": registration_messages.render_waitlist_offer,
+    "confirmation": registration_messages.render_confirmation,
     "installment_failed": _render_installment_failed,
     "late_payment_refunded": _render_late_payment_refunded,
     "deferred_registered": _render_deferred_registered,

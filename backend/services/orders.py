@@ -113,7 +113,11 @@ def open_checkout(
         amount_cents=installment.amount_cents,
         expires_at=expires_at,
         save_card=order.card_on_file_consent and order.installment_count > 1,
-        idempotency_key=f"order-{order.id}-installment-{installment.seq}-{installment.attempts}",
+        # A new amount (a line cancelled meanwhile) is a new checkout, never the old one again.
+        idempotency_key=(
+            f"order-{order.id}-installment-{installment.seq}-{installment.attempts}"
+            f"-{installment.amount_cents}"
+        ),
     )
     installment.gateway_session_id = session.id
     order.gateway_session_id = session.id

@@ -2,8 +2,8 @@
 
 Webhooks are deduplicated on the gateway's event id (a GatewayEvent row); beyond that, every
 handler is idempotent on state (an installment already paid stays paid), so events may arrive
-twice or in any order. A payment that arrives after its holds were released confirms when the
-places can be retaken, and is refunded otherwise (all or nothing per order).
+twice or in any order. What a captured payment does to the order (one capture per installment,
+the lines it confirms, its allocation, what a late payment refunds) is `services.settlement`.
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ from backend.db.models import (
     GatewayEvent,
     Installment,
     InstallmentStatus,
-    Line,
-    LineStatus,
     Order,
     OrderStatus,
 )
-from backend.domain.states import check_installment_transition, order_status_after_payment
-from backend.services import capacity, orders, outbox, queries, refunds, views
+from backend.domain.states import check_installment_transition
+from backend.services import confirmation, orders, outbox, queries, refunds, settlement, views
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -116,64 +114,16 @@ def on_checkout_completed(
         )
         db.flush()
         return {"outcome": "amount_mismatch", "order_id": order.id, "status": order.status.value}
-    now = clock.now()
-    _set_installment(inst, InstallmentStatus.PAID)
-    inst.charge_id = charge_id
-    inst.paid_at = now
-    inst.attempts += 1
     if order.card_on_file_consent and card_token:
         order.card_token = card_token
         order.card_last4 = card_last4
-
-    lines = list(db.scalars(select(Line).where(Line.order_id == order.id).order_by(Line.id)))
-    # Retaking (late payment) or giving back places touches every line's pools: lock them all
-    # first, in canonical order, whatever the order of the lines.
-    capacity.lock_sessions(db, {line.session_id for line in lines})
-    places_ok = order.status not in (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
-    retaken: list[Line] = []
-    confirmed_now: list[Line] = []
-    if places_ok:
-        for line in lines:
-            if line.status == LineStatus.CONFIRMED:
-                continue
-            if capacity.move(
-                db,
-                line,
-                [LineStatus.HELD, LineStatus.OFFERED],
-                LineStatus.CONFIRMED,
-                hold_expires_at=None,
-                offer_expires_at=None,
-            ):
-                confirmed_now.append(line)
-                continue
-            # Released (hold or offer ran out) or cancelled meanwhile: retake the places now.
-            if line.status == LineStatus.RELEASED and capacity.take_line_places(db, line):
-                retaken.append(line)
-                continue
-            places_ok = False
-            break
-    if not places_ok:
-        # Give back what this payment retook, refund it, and tell the family.
-        for line in retaken:
-            capacity.release_line_places(db, line)
-        for line in confirmed_now:
-            # Confirmed just above by this same payment: back to released, places given back.
-            capacity.move(db, line, [LineStatus.CONFIRMED], LineStatus.RELEASED)
-            capacity.release_line_places(db, line)
-        refunds.refund_charge(
-            db,
-            order=order,
-            installment=inst,
-            line_id=None,
-            charge_id=charge_id,
-            amount_cents=amount_cents,
-            reason="late_payment",
-            idempotency_key=f"refund-{charge_id}",
-            clock=clock,
-            gateway=gateway,
-        )
-        _set_installment(inst, InstallmentStatus.REFUNDED)
-        orders.set_order_status(order, OrderStatus.REFUNDED)
+    captured = settlement.capture(
+        db, inst, charge_id=charge_id, clock=clock, settings=settings, gateway=gateway
+    )
+    inst.attempts += 1
+    if captured.outcome == "duplicate":
+        return {"outcome": "already_paid", "order_id": order.id, "status": order.status.value}
+    if captured.rejected:
         outbox.enqueue(
             db,
             clock=clock,
@@ -181,38 +131,19 @@ def on_checkout_completed(
             kind="late_payment_refunded",
             params={
                 "order_id": order.id,
-                "amount_cents": amount_cents,
-                "lines": [views.message_line(db, line) for line in lines],
+                "amount_cents": captured.refunded_cents,
+                "lines": [views.message_line(db, line) for line in captured.rejected],
             },
         )
+    if not captured.kept:
         db.flush()
         return {"outcome": "refunded", "order_id": order.id, "status": order.status.value}
-
-    for line in retaken:
-        capacity.move(db, line, [LineStatus.RELEASED], LineStatus.CONFIRMED, hold_expires_at=None)
-    orders.set_order_status(
-        order, order_status_after_payment([i.status for i in order.installments])
-    )
-    paid = sum(i.amount_cents for i in order.installments if i.status == InstallmentStatus.PAID)
-    due = [
-        {"seq": i.seq, "amount_cents": i.amount_cents, "due_on": views.iso(i.due_on)}
-        for i in order.installments
-        if i.status in (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)
-    ]
     outbox.enqueue(
         db,
         clock=clock,
         family=family,
         kind="confirmation",
-        params={
-            "order_id": order.id,
-            "lines": [views.message_line(db, line) for line in lines],
-            "paid_cents": paid,
-            "total_cents": order.total_cents,
-            "due": due,
-            "card_last4": order.card_last4,
-            "health_record_reminder": True,
-        },
+        params=confirmation.params(db, order, family, captured.kept, inst),
     )
     db.flush()
     return {"outcome": "paid", "order_id": order.id, "status": order.status.value}
@@ -293,11 +224,10 @@ def charge_due_installments(
             )
         inst.attempts += 1
         if result is not None and result.ok:
-            _set_installment(inst, InstallmentStatus.PAID)
-            inst.charge_id = result.charge_id
-            inst.paid_at = clock.now()
-            orders.set_order_status(
-                order, order_status_after_payment([i.status for i in order.installments])
+            assert result.charge_id is not None
+            settlement.capture(
+                db, inst, charge_id=result.charge_id, clock=clock, settings=settings,
+                gateway=gateway,
             )
             charged += 1
             continue

@@ -1,8 +1,10 @@
-"""Settling money when staff cancel a registration that was paid (or accepted in a deferred
-season): refunds through the gateway, what is still due reduced or cancelled, the ledger.
+"""Settling money when a line leaves an order it was billed in (staff cancel a paid
+registration, or a late payment cannot confirm it): refunds through the gateway, what is still
+due reduced or cancelled, the ledger.
 
-The rule itself is pure (`backend.domain.refunds`); this module applies it to an order and
-records every refund in the `refund` table (the order's `refunded_cents` comes from it).
+The rule itself is pure (`backend.domain.refunds`); this module applies it to the allocation
+recorded at capture (`Allocation` rows) and records every refund in the `refund` table (the
+order's `refunded_cents` comes from it).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from backend.adapters.clock import Clock
 from backend.adapters.gateway import PaymentGateway
 from backend.db.models import (
+    Allocation,
     Installment,
     InstallmentStatus,
     Line,
@@ -42,15 +45,42 @@ class Settlement:
     remaining_due: list[dict[str, Any]] = field(default_factory=list)
 
 
-def refunded_for_installment(db: Session, installment_id: int) -> int:
+# Installments whose charge paid for lines; and those still to come.
+CAPTURED = (InstallmentStatus.PAID, InstallmentStatus.REFUNDED)
+UPCOMING = (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)
+
+
+def refunded_from_charge(db: Session, installment: Installment) -> int:
+    """What went back from the installment's own charge (not from a duplicate's)."""
     return int(
         db.scalar(
             select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
-                Refund.installment_id == installment_id
+                Refund.installment_id == installment.id,
+                Refund.charge_id == installment.charge_id,
             )
         )
         or 0
     )
+
+
+def allocated(db: Session, line_id: int) -> dict[int, int]:
+    """Installment id -> what its capture paid for the line."""
+    rows = db.execute(
+        select(Allocation.installment_id, Allocation.amount_cents).where(
+            Allocation.line_id == line_id
+        )
+    ).all()
+    return {int(inst_id): int(amount) for inst_id, amount in rows}
+
+
+def refunded_to_line(db: Session, line_id: int) -> dict[int, int]:
+    """Installment id -> what was given back to the line from that installment's charge."""
+    rows = db.execute(
+        select(Refund.installment_id, func.sum(Refund.amount_cents))
+        .where(Refund.line_id == line_id, Refund.installment_id.is_not(None))
+        .group_by(Refund.installment_id)
+    ).all()
+    return {int(inst_id): int(amount or 0) for inst_id, amount in rows if inst_id is not None}
 
 
 def refund_charge(
@@ -87,6 +117,84 @@ def refund_charge(
     return row
 
 
+def settle_leaving_line(
+    db: Session,
+    order: Order,
+    line: Line,
+    *,
+    reason: str,
+    clock: Clock,
+    settings: Settings,
+    gateway: PaymentGateway,
+) -> Settlement:
+    """`line` no longer holds its place: give back what was paid for it (its allocation, less
+    the fee kept) and take what it still owes out of the installments to come. The order's
+    status is the caller's."""
+    out = Settlement()
+    paid_for = allocated(db, line.id)
+    given_back = refunded_to_line(db, line.id)
+    captured = [i for i in order.installments if i.status in CAPTURED and i.id in paid_for]
+    upcoming = [i for i in order.installments if i.status in UPCOMING]
+    plan = rule.cancellation_plan(
+        views.line_price(line),
+        [rule.Capture(i.id, paid_for[i.id], given_back.get(i.id, 0)) for i in captured],
+        [rule.Upcoming(i.id, i.amount_cents) for i in upcoming],
+    )
+    for inst in captured:
+        amount = plan.refunds.get(inst.id, 0)
+        if amount <= 0:
+            continue
+        assert inst.charge_id is not None
+        refund_charge(
+            db,
+            order=order,
+            installment=inst,
+            line_id=line.id,
+            charge_id=inst.charge_id,
+            amount_cents=amount,
+            reason=reason,
+            idempotency_key=f"{reason}-line-{line.id}-installment-{inst.id}",
+            clock=clock,
+            gateway=gateway,
+        )
+        out.refunded_cents += amount
+        if refunded_from_charge(db, inst) >= inst.amount_cents:
+            check_installment_transition(inst.status, InstallmentStatus.REFUNDED)
+            inst.status = InstallmentStatus.REFUNDED
+    for inst in upcoming:
+        cut = plan.reductions.get(inst.id, 0)
+        if cut == 0 and inst.amount_cents > 0:
+            continue
+        inst.amount_cents -= cut
+        out.reduced_cents += cut
+        if inst.amount_cents == 0:
+            check_installment_transition(inst.status, InstallmentStatus.CANCELLED)
+            inst.status = InstallmentStatus.CANCELLED
+            out.cancelled_installments.append(
+                {"seq": inst.seq, "due_on": views.iso(inst.due_on), "amount_cents": cut}
+            )
+        elif (
+            inst.status == InstallmentStatus.FAILED
+            and inst.gateway_session_id == order.gateway_session_id
+        ):
+            # Its payment link was for the old amount: a new one for the new amount.
+            orders.open_checkout(
+                db,
+                order,
+                inst,
+                clock.now() + timedelta(hours=settings.offer_hours),
+                gateway=gateway,
+            )
+    order.total_cents -= out.refunded_cents + out.reduced_cents
+    out.remaining_due = [
+        {"seq": i.seq, "due_on": views.iso(i.due_on), "amount_cents": i.amount_cents}
+        for i in order.installments
+        if i.status in UPCOMING
+    ]
+    db.flush()
+    return out
+
+
 def settle_cancelled_line(
     db: Session,
     order: Order,
@@ -96,89 +204,21 @@ def settle_cancelled_line(
     settings: Settings,
     gateway: PaymentGateway,
 ) -> Settlement:
-    """`line` (already CANCELLED) leaves `order`: refund its share of what was paid, take its
-    share out of what is still due, and update the order's status and total."""
-    out = Settlement()
-    lines = list(db.scalars(select(Line).where(Line.order_id == order.id).order_by(Line.id)))
-    plan = rule.cancellation_plan(
-        line.id,
-        [
-            rule.OrderLine(
-                id=other.id,
-                price_cents=views.line_price(other),
-                live=other.status in PLACE_HOLDING,
-            )
-            for other in lines
-        ],
-        [
-            rule.OrderInstallment(
-                id=inst.id,
-                amount_cents=inst.amount_cents,
-                paid=inst.status == InstallmentStatus.PAID,
-            )
-            for inst in order.installments
-            if inst.status
-            in (InstallmentStatus.PAID, InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)
-        ],
+    """`line` (already CANCELLED) leaves `order`: its money settled (`settle_leaving_line`),
+    and the order's status follows what is left of it."""
+    out = settle_leaving_line(
+        db, order, line, reason="cancellation", clock=clock, settings=settings, gateway=gateway
     )
-    for inst in order.installments:
-        if inst.id in plan.refunds and plan.refunds[inst.id] > 0:
-            assert inst.charge_id is not None
-            amount = plan.refunds[inst.id]
-            refund_charge(
-                db,
-                order=order,
-                installment=inst,
-                line_id=line.id,
-                charge_id=inst.charge_id,
-                amount_cents=amount,
-                reason="cancellation",
-                idempotency_key=f"cancel-line-{line.id}-installment-{inst.id}",
-                clock=clock,
-                gateway=gateway,
-            )
-            out.refunded_cents += amount
-            if refunded_for_installment(db, inst.id) >= inst.amount_cents:
-                check_installment_transition(inst.status, InstallmentStatus.REFUNDED)
-                inst.status = InstallmentStatus.REFUNDED
-        elif inst.id in plan.reductions:
-            cut = plan.reductions[inst.id]
-            inst.amount_cents -= cut
-            out.reduced_cents += cut
-            if inst.amount_cents == 0:
-                check_installment_transition(inst.status, InstallmentStatus.CANCELLED)
-                inst.status = InstallmentStatus.CANCELLED
-                out.cancelled_installments.append(
-                    {"seq": inst.seq, "due_on": views.iso(inst.due_on), "amount_cents": cut}
-                )
-            elif (
-                inst.status == InstallmentStatus.FAILED
-                and inst.gateway_session_id == order.gateway_session_id
-            ):
-                # Its payment link was for the old amount: a new one for the new amount.
-                orders.open_checkout(
-                    db, order, inst, clock.now() + timedelta(hours=settings.offer_hours),
-                    gateway=gateway,
-                )
-    order.total_cents -= out.refunded_cents + out.reduced_cents
+    lines = db.scalars(select(Line).where(Line.order_id == order.id)).all()
     still_live = any(other.status in PLACE_HOLDING for other in lines if other.id != line.id)
     if not still_live:
-        anything_paid = any(
-            i.status in (InstallmentStatus.PAID, InstallmentStatus.REFUNDED)
-            for i in order.installments
-        )
+        anything_paid = any(i.status in CAPTURED for i in order.installments)
         orders.set_order_status(
             order, OrderStatus.REFUNDED if anything_paid else OrderStatus.CANCELLED
         )
     elif order.status == OrderStatus.PARTIALLY_PAID and not any(
-        i.status in (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)
-        for i in order.installments
+        i.status in UPCOMING for i in order.installments
     ):
         orders.set_order_status(order, OrderStatus.PAID)
-    out.remaining_due = [
-        {"seq": i.seq, "due_on": views.iso(i.due_on), "amount_cents": i.amount_cents}
-        for i in order.installments
-        if i.status in (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)
-    ]
     db.flush()
     return out

@@ -7,7 +7,6 @@ nobody's behalf (tests setting up a scenario) are recorded as `INTERNAL`."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -20,11 +19,9 @@ from backend.db.models import (
     CapacityPool,
     Family,
     Group,
-    InstallmentStatus,
     Line,
     LineStatus,
     Order,
-    OrderStatus,
     PaymentMode,
     Person,
     Season,
@@ -37,10 +34,10 @@ from backend.services import (
     audit,
     auth,
     capacity,
-    orders,
     outbox,
     queries,
     refunds,
+    season_billing,
     views,
     waitlist,
 )
@@ -219,8 +216,8 @@ def set_payment_mode(
     gateway: PaymentGateway,
     actor: Actor = INTERNAL,
 ) -> dict[str, Any]:
-    """normal|deferred. Deferred -> normal sends a payment link for every deferred order
-    (valid `offer_hours`, the first installment due today)."""
+    """normal|deferred. Deferred -> normal plans the season's deferred orders again from today
+    and sends each a payment link (valid `offer_hours`), `backend.services.season_billing`."""
     require(actor.role, Action.PAYMENT_MODE)
     season = db.get(Season, season_id)
     if season is None:
@@ -232,29 +229,9 @@ def set_payment_mode(
         raise RegistrationError("invalid_request", fields={"payment_mode": modes}) from exc
     links = 0
     if season.payment_mode == PaymentMode.DEFERRED and new == PaymentMode.NORMAL:
-        deferred = db.scalars(
-            select(Order).where(Order.status == OrderStatus.DEFERRED).order_by(Order.id)
-        ).all()
-        for order in deferred:
-            first = next(i for i in order.installments if i.status == InstallmentStatus.SCHEDULED)
-            expires = clock.now() + timedelta(hours=settings.offer_hours)
-            orders.set_order_status(order, OrderStatus.AWAITING_PAYMENT)
-            orders.open_checkout(db, order, first, expires, gateway=gateway)
-            outbox.enqueue(
-                db,
-                clock=clock,
-                family=queries.get_family(db, order.family_id),
-                kind="payment_link",
-                params={
-                    "order_id": order.id,
-                    "total_cents": order.total_cents,
-                    "due_now_cents": first.amount_cents,
-                    "url": views.payment_url(settings, order),
-                    "expires_at": views.iso(expires),
-                    "installments": views.installment_dicts(order),
-                },
-            )
-            links += 1
+        links = season_billing.open_payment(
+            db, season, clock=clock, settings=settings, gateway=gateway
+        )
     was = season.payment_mode.value
     season.payment_mode = new
     audit.record(

@@ -4,8 +4,10 @@ When a place frees, the first waiting line of that session becomes OFFERED: it t
 (and, when available, its options' places), leaves the ranking, and gets an order of its own
 with a payment link valid until the offer's deadline (default 48 h); the family is told through
 the outbox ("waitlist_offer"). The offered line also shows in the family's cart, so the parent
-can equally pay it through a normal checkout (which supersedes the offer's order). An offer not
-paid in time is RELEASED and the place passes to the next line.
+can equally pay it through a normal checkout (which supersedes the offer's order). In a deferred
+season an offer asks for no payment and has no order: the parent accepts it by passing the
+order, like any held line. An offer not taken in time is RELEASED and the place passes to the
+next line.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from backend.db.models import (
     LineStatus,
     Order,
     OrderStatus,
+    PaymentMode,
     SessionOption,
 )
 from backend.db.models import Session as ActivitySession
@@ -339,6 +342,16 @@ def _make_offer(
     db.flush()
     family = line.cart.family
     assert line.offer_expires_at is not None
+    if line.session.group.program.season.payment_mode == PaymentMode.DEFERRED:
+        # Nothing is charged in a deferred season: the parent accepts the offer by passing
+        # the order (the offered line is in the cart), the payment link comes with the season.
+        params = views.message_line(db, line) | {
+            "deadline": views.iso(line.offer_expires_at),
+            "deferred": True,
+            "options_unavailable": dropped,
+        }
+        outbox.enqueue(db, clock=clock, family=family, kind="waitlist_offer", params=params)
+        return
     order = orders.create_order(
         db,
         family,
