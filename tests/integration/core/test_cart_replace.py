@@ -378,3 +378,18 @@ def test_two_overlapping_sessions_in_one_request_are_refused(h: Harness) -> None
     )
     assert error.code == "invalid_request"
     assert error.extra["fields"] == {"session_ids": "overlapping"}
+
+
+def test_replacing_into_the_waitlist_of_an_overlapping_week_is_allowed(h: Harness) -> None:
+    fid, _lea, thomas = _julie(h)
+    riviere1 = _held_line(h, fid, thomas, h.camp_session(RIVIERE, "7-8 ans", 1))
+    week2, full = h.camp_session(ERABLES, "7-8 ans", 2), h.camp_session(*FULL)
+    old = _held_line(h, fid, thomas, week2)
+    error = _refused(
+        h, lambda db: cart_replace.replace_line(db, fid, old, session_id=full, **h.deps)
+    )
+    assert error.code == "overlapping_session" and error.extra["conflict_line_id"] == riviere1
+    out = _replace(h, fid, old, full, join_waitlist=True)
+    assert out["outcome"] == "waitlisted"
+    assert _status(h, old) == LineStatus.HELD and _status(h, riviere1) == LineStatus.HELD
+    h.assert_capacity_exact()
