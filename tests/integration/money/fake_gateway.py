@@ -60,6 +60,8 @@ class FakeGateway:
     charges: dict[str, Charge] = field(default_factory=dict)
     by_key: dict[str, object] = field(default_factory=dict)
     declining: bool = False
+    # Refunds a real provider would refuse: never asked by correct books.
+    refused: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _id(self, prefix: str) -> str:
@@ -109,8 +111,10 @@ class FakeGateway:
             return previous
         charge = self.charges.get(charge_id)
         if charge is None or amount_cents <= 0:
+            self.refused.append(f"refund of {amount_cents} on {charge_id}: invalid")
             return ChargeResult(ok=False, charge_id=None, decline_code="invalid_request")
         if amount_cents > charge.amount_cents - charge.refunded_cents:
+            self.refused.append(f"refund of {amount_cents} on {charge_id}: more than is left")
             return ChargeResult(ok=False, charge_id=None, decline_code="amount_too_large")
         charge.refunded_cents += amount_cents
         result = ChargeResult(ok=True, charge_id=self._id("re"))
