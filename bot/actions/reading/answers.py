@@ -50,14 +50,20 @@ def _fold(text: str) -> str:
 
 @cache
 def _whole(name: str, *path: str) -> frozenset[str]:
-    return frozenset(_fold(str(p)) for p in lexicon.entry(name, *path))
+    """The list's phrases without spaces, to compare with _bare() of a whole message."""
+    return frozenset(_bare(str(p)) for p in lexicon.entry(name, *path))
+
+
+def _bare(text: str) -> str:
+    return _fold(text).replace(" ", "")
 
 
 @cache
 def _lead(name: str, *path: str) -> re.Pattern[str]:
-    """A phrase of the list at the start of a folded message."""
+    """A phrase of the list at the start of a folded message ("cest beau" is "c'est beau")."""
     phrases = {_fold(str(p)) for p in lexicon.entry(name, *path)}
-    inner = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True) if p)
+    ordered = sorted((p for p in phrases if p), key=len, reverse=True)
+    inner = "|".join(r"\s*".join(re.escape(w) for w in p.split()) for p in ordered)
     return re.compile(r"^(?:" + inner + r")(?![a-z0-9])")
 
 
@@ -103,7 +109,7 @@ def is_question(text: str) -> bool:
     are not questions: see read_continue and read_answer.
     """
     folded = _fold(text)
-    if not folded or folded in _whole("answers", "question", "not_questions"):
+    if not folded or _bare(text) in _whole("answers", "question", "not_questions"):
         return False
     if read_continue(text) is not None:
         return False
@@ -205,10 +211,9 @@ def read_continue(text: str) -> Continuation | None:
     folded = _fold(text)
     if not folded:
         return None
-    around = _whole("continue", "around")
-    kept = " ".join(w for w in folded.split() if w not in around) or folded
+    kept = _bare(lexicon.pattern("continue", "around").sub(" ", _fold(text))) or _bare(text)
     for value, key in ((Continuation.THANKS, "thanks"), (Continuation.CONTINUE, "continue")):
         phrases = _whole("continue", key)
-        if folded in phrases or kept in phrases:
+        if folded.replace(" ", "") in phrases or kept in phrases:
             return value
     return None

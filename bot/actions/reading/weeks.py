@@ -248,9 +248,10 @@ def read_mentions(fragment: str, weeks: Sequence[Week], strict: bool) -> list[We
         found.append(WeekMention("month", keep(weeks_of_month(weeks, month)), month=month))
     text = _month().sub(blank, text)
     every = lexicon.pattern("weeks", "all")
-    if every.search(text) or (
-        not strict and lexicon.pattern("weeks", "all_when_asked").search(text)
-    ):
+    alone = re.sub(r"\b(?:la|les|le|svp|stp|merci)\b", " ", text).strip(" ,.")
+    # "toutes" answers a weeks question only as the whole answer ("pas tout de suite" does not)
+    asked_all = not strict and lexicon.pattern("weeks", "all_when_asked").fullmatch(alone)
+    if every.search(text) or asked_all:
         found.append(WeekMention("all", tuple(valid)))
         text = every.sub(" ", text)
     if strict and not week_word().search(text):
