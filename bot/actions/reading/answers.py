@@ -211,9 +211,10 @@ def read_continue(text: str) -> Continuation | None:
     folded = _fold(text)
     if not folded:
         return None
-    kept = _bare(lexicon.pattern("continue", "around").sub(" ", _fold(text))) or _bare(text)
+    polite = lexicon.pattern("continue", "polite").sub(" ", folded)
+    readings = (_bare(polite), _bare(lexicon.pattern("continue", "around").sub(" ", polite)))
     for value, key in ((Continuation.THANKS, "thanks"), (Continuation.CONTINUE, "continue")):
         phrases = _whole("continue", key)
-        if folded.replace(" ", "") in phrases or kept in phrases:
+        if any(r and r in phrases for r in readings):
             return value
     return None
