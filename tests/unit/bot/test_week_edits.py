@@ -253,3 +253,11 @@ def test_the_result_is_always_within_the_season(text: str) -> None:
             assert set(reading.weeks_after) <= set(ALL)
             assert set(reading.added).isdisjoint(current)
             assert set(reading.removed) <= set(current)
+
+
+def test_parse_weeks_names_the_weeks_a_removal_points_at() -> None:
+    # the cart looks the lines up by the weeks named
+    assert p.parse_weeks("enlève la semaine 3 svp", WEEKS, expect_weeks=True) == [3]
+    assert p.parse_weeks("retire la 2 pis la 4", WEEKS, expect_weeks=True) == [2, 4]
+    assert p.parse_weeks("pas la semaine 3", WEEKS) == [1, 2, 4, 5, 6, 7, 8]
+    assert p.parse_weeks("non pas la 2, la 3", WEEKS, expect_weeks=True) == [3]
