@@ -256,11 +256,11 @@ def read_mentions(fragment: str, weeks: Sequence[Week], strict: bool) -> list[We
         text = every.sub(" ", text)
     if strict and not week_word().search(text):
         return found
-    if week_word().search(text):
+    first_word = week_word().search(text)
+    if first_word:
         # keep only the part from the first "semaine" on: "camp 9-12 ans semaines 2 a 4"
-        start = week_word().search(text).start()  # type: ignore[union-attr]
-        before = re.search(r"\d{1,2}\s*$", text[:start])  # "la 2 semaine" (from "2e")
-        text = text[before.start() if before else start :]
+        before = re.search(r"\d{1,2}\s*$", text[: first_word.start()])  # "la 2 semaine"
+        text = text[before.start() if before else first_word.start() :]
     after, before_number = _not_weeks()
     text = before_number.sub(" ", after.sub(" ", text))
     numbers = keep(_numbers(text))
