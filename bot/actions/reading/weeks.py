@@ -151,7 +151,8 @@ def _not_weeks() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 def prepare(text: str) -> str:
     """normalize() with ordinal digits made plain ("3e semaine" → "3 semaine")."""
-    return re.sub(r"(\d)(?:e|eme|ere|re|er)\b", r"\1", normalize(text))
+    text = re.sub(r"\b1(?:ere|re|er)s\b", "premieres", normalize(text))  # "les 3 1eres"
+    return re.sub(r"(\d)(?:e|eme|ere|re|er)\b", r"\1", text)
 
 
 # ---------------------------------------------------------------------------- reading
