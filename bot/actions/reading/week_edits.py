@@ -15,6 +15,7 @@ from enum import Enum
 from functools import cache
 
 from . import lexicon
+from .options import first_option
 from .weeks import Week, WeekMention, prepare, read_mentions, weeks_named
 
 
@@ -43,18 +44,12 @@ class WeekReading:
 # ---------------------------------------------------------------------------- patterns
 
 
-@cache
-def _option_words() -> re.Pattern[str]:
-    phrases = [p for group in lexicon.entry("options", "options").values() for p in group]
-    return re.compile(lexicon.alternation([*phrases, "option", "options"]))
-
-
 _CLAUSE_START = re.compile(r",|;|\+|\b(?:avec|et|pis|mais|puis)\b")
 
 
 def split_options(norm: str) -> tuple[str, str]:
     """The message cut before its first part about options: (weeks part, options part)."""
-    found = _option_words().search(norm)
+    found = first_option(norm)
     if not found:
         return norm, ""
     cut = found.start()

@@ -177,6 +177,12 @@ def test_a_compound_leaves_the_options_to_the_options_reader() -> None:
     assert (alone.wanted, alone.weeks) == ({"garde": True}, {"garde": [1, 2]})
 
 
+def test_garde_as_a_verb_keeps_weeks() -> None:
+    assert read("je garde la 2 et la 4", [2, 3, 4]).weeks_after == [2, 4]
+    assert p.parse_options("je garde la 2", WEEKS).empty
+    assert p.parse_options("avec garde", WEEKS).wanted == {"garde": True}
+
+
 def test_weeks_said_with_an_option_are_the_registration_weeks_too() -> None:
     reading = read("avec service de garde semaines 2 à 4")
     assert reading.weeks_after == [2, 3, 4]
