@@ -103,7 +103,10 @@ def _exclusion(with_verbs: bool) -> re.Pattern[str]:
 def _split_exclusion(text: str, weeks: Sequence[Week], with_verbs: bool) -> tuple[str, str]:
     for match in _exclusion(with_verbs).finditer(text):
         tail = text[match.end() :]
-        if weeks_named(read_mentions(tail, weeks, strict=False)):
+        # the weeks come right after the word: "sauf la semaine du 12 juillet", not "pas à
+        # celui envoyé, il reste 4 essais"
+        opening = " ".join(tail.split()[:5])
+        if weeks_named(read_mentions(opening, weeks, strict=False)):
             return text[: match.start()], tail
     return text, ""
 

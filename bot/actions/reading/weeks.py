@@ -192,7 +192,7 @@ def read_mentions(fragment: str, weeks: Sequence[Week], strict: bool) -> list[We
     valid = [w.number for w in weeks]
     year = weeks[0].starts_on.year
     text = prepare(fragment)
-    found: list[WeekMention] = []
+    found: list[WeekMention] = []  # a mention naming no week of the season is left out
 
     def keep(numbers: Iterable[int]) -> tuple[int, ...]:
         return tuple(sorted(set(numbers) & set(valid)))
@@ -256,7 +256,7 @@ def read_mentions(fragment: str, weeks: Sequence[Week], strict: bool) -> list[We
         found.append(WeekMention("all", tuple(valid)))
         text = every.sub(" ", text)
     if strict and not week_word().search(text):
-        return found
+        return [m for m in found if m.weeks]
     first_word = week_word().search(text)
     if first_word:
         # keep only the part from the first "semaine" on: "camp 9-12 ans semaines 2 a 4"
@@ -267,7 +267,7 @@ def read_mentions(fragment: str, weeks: Sequence[Week], strict: bool) -> list[We
     numbers = keep(_numbers(text))
     if numbers:
         found.append(WeekMention("number", numbers))
-    return found
+    return [m for m in found if m.weeks]
 
 
 def weeks_named(mentions: Iterable[WeekMention]) -> set[int]:

@@ -190,7 +190,17 @@ def test_weeks_said_with_an_option_are_the_registration_weeks_too() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["oui", "natation niveau 3", "pas tout de suite", "semaine 12", "pas de problème", "merci"],
+    [
+        "oui",
+        "natation niveau 3",
+        "pas tout de suite",
+        "semaine 12",
+        "pas de problème",
+        "merci",
+        "le jeudi 20 mai",
+        "du 1er au 15 mai",
+        "en 2 versements svp",
+    ],
 )
 def test_nothing_about_weeks(text: str) -> None:
     assert p.read_weeks(text, WEEKS, [2, 3]) is None
