@@ -193,8 +193,8 @@ def read_answer(text: str) -> Answer:
         return Answer(AnswerKind.UNKNOWN)
     # a clear yes or no later in the message ("pour les deux c'est oui")
     said = set(plain.split())
-    strong_yes = bool(said & {"oui", "ouais", "yes", "ok"})
-    strong_no = bool(said & {"non", "nope", "nan"})
+    strong_yes = bool(said & lexicon.word_set("answers", "yes", "anywhere"))
+    strong_no = bool(said & lexicon.word_set("answers", "no", "anywhere"))
     if strong_yes != strong_no:
         return Answer(AnswerKind.YES if strong_yes else AnswerKind.NO)
     return Answer(AnswerKind.UNKNOWN)
