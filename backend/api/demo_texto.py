@@ -1,7 +1,8 @@
 """Demo mode only: a phone in the browser that texts the bot through the real SMS channel.
 
-- `GET /demo/texto`: the page (backend/web/templates/texto.html, static/texto.js); the visitor
-  picks one of the demo families' phones, or a phone on nobody's file.
+- `GET /demo/texto`: the page (backend/web/templates/texto.html, its script and style under
+  `/demo/texto/static/`, from backend/web/demo); the visitor picks one of the demo families'
+  phones, or a phone on nobody's file.
 - `POST /demo/texto/send` `{"phone", "body"}`: plays Twilio. The text is posted to Rasa's signed
   SMS webhook exactly as Twilio posts it, signed with twilio's RequestValidator and the demo auth
   token over the public URL the channel checks (TWILIO_PUBLIC_URL), and kept in the Twilio
@@ -41,6 +42,7 @@ WEBHOOK_PATH = "/webhooks/twilio_sms/webhook"
 MAX_BODY = 1_600  # what Twilio accepts in one inbound text (10 parts)
 
 bp = Blueprint("demo_texto")
+bp.static("/demo/texto/static", str(WEB_DIR / "demo"), name="demo_texto_static")
 
 
 def _national(phone: str) -> str:
