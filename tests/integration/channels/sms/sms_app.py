@@ -125,9 +125,12 @@ def main() -> None:
     parser.add_argument("--record", required=True)
     parser.add_argument("--trackers", required=True)
     parser.add_argument("--lock-prefix", default=None)
+    parser.add_argument("--cors", default=None, help="origins the web chat may connect from")
     args = parser.parse_args()
     channels = create_http_input_channels(None, args.credentials)
-    app = configure_app(channels, enable_api=False, port=args.port, use_uvloop=False)
+    app = configure_app(
+        channels, cors=args.cors, enable_api=False, port=args.port, use_uvloop=False
+    )
     app.ctx.agent = RecordingAgent(Path(args.record), Path(args.trackers), args.lock_prefix)
     app.run(host="127.0.0.1", port=args.port, access_log=False, workers=1)
 
