@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot.channels import sms_render as r
-from bot.channels.texts import text
 
 
 @pytest.mark.parametrize("char", list("éèàùÉÇ@£$_") + ["\n"])
