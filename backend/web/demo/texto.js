@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   var select = document.getElementById("texto-phone");
+  var log = document.getElementById("texto-log");
   var thread = document.getElementById("texto-thread");
   var compose = document.getElementById("texto-compose");
   var input = document.getElementById("texto-body");
@@ -56,7 +57,7 @@
             if (empty) { empty.remove(); }
             thread.appendChild(bubble(m));
             shown.last = m.n;
-            thread.scrollTop = thread.scrollHeight;
+            log.scrollTop = log.scrollHeight;
           }
         });
       })
