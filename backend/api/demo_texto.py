@@ -25,14 +25,17 @@ from typing import Any
 
 import httpx
 import phonenumbers
+from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import html as html_response
 from sanic.response import json as json_response
+from sanic_ext import openapi
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from backend.api.common import error_response, state
+from backend.api.common import error_response, parse, parse_query, state
+from backend.api.openapi_doc import documented
 from backend.api.web import DEMO_FAMILIES, WEB_DIR, rasa_url, sentence
 from backend.db.models import Family
 
@@ -40,6 +43,31 @@ from backend.db.models import Family
 UNKNOWN_PHONE = "+15145550123"
 WEBHOOK_PATH = "/webhooks/twilio_sms/webhook"
 MAX_BODY = 1_600  # what Twilio accepts in one inbound text (10 parts)
+
+
+class TextQuery(BaseModel):
+    phone: str = Field(max_length=20, description="the phone, E.164: +14185550101")
+
+
+class TextSent(BaseModel):
+    phone: str = Field(max_length=20, description="one of the page's phones, E.164")
+    body: str = Field(min_length=1, max_length=MAX_BODY, pattern=r"\S")
+
+
+class TextMessage(BaseModel):
+    n: int
+    direction: str = Field(description='"in": to the city\'s number; "out": to the phone')
+    body: str
+    at: str
+
+
+class Thread(BaseModel):
+    messages: list[TextMessage]
+
+
+class Accepted(BaseModel):
+    sent: bool
+
 
 bp = Blueprint("demo_texto")
 bp.static("/demo/texto/static", str(WEB_DIR / "demo"), name="demo_texto_static")
@@ -105,6 +133,8 @@ def _headers() -> dict[str, str]:
 
 
 @bp.get("/demo/texto")
+@openapi.summary("Demo mode only: a phone in the browser that texts the bot (not found otherwise)")
+@documented(None, html=True)
 async def page(request: Request) -> HTTPResponse:
     settings = state(request).settings
     city_number = settings.twilio_from_number or os.environ.get("TWILIO_NUMBER", "")
@@ -131,11 +161,21 @@ async def page(request: Request) -> HTTPResponse:
 
 
 @bp.get("/demo/texto/messages")
+@openapi.summary("Demo mode only: a phone's texts as the Twilio stand-in received them")
+@documented(Thread, query=TextQuery, refusals=(404, 422, 503))
 async def messages(request: Request) -> HTTPResponse:
-    phone = request.args.get("phone", "")
-    async with httpx.AsyncClient(timeout=5) as client:
-        resp = await client.get(_stand_in_url(request) + "/demo/messages", params={"phone": phone})
-    resp.raise_for_status()
+    phone = parse_query(request, TextQuery).phone
+    st = state(request)
+    if not _stand_in_url(request):  # no Twilio stand-in (TWILIO_API_BASE): no phone to read
+        return error_response(st.settings, "not_found", 404)
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            resp = await client.get(
+                _stand_in_url(request) + "/demo/messages", params={"phone": phone}
+            )
+        resp.raise_for_status()
+    except httpx.HTTPError:
+        return error_response(st.settings, "internal_error", 503)
     thread = [
         {"n": m["n"], "direction": m["direction"], "body": m["body"], "at": m["at"]}
         for m in resp.json()["messages"]
@@ -144,13 +184,15 @@ async def messages(request: Request) -> HTTPResponse:
 
 
 @bp.post("/demo/texto/send")
+@openapi.summary("Demo mode only: text the bot from one of the page's phones, signed as Twilio")
+@documented(Accepted, status=202, body=TextSent, refusals=(404, 422, 503))
 async def send(request: Request) -> HTTPResponse:
     st = state(request)
-    payload = request.json if isinstance(request.json, dict) else {}
-    phone, body = str(payload.get("phone", "")), str(payload.get("body", "")).strip()
+    sent = parse(request, TextSent)
+    phone, body = sent.phone, sent.body.strip()
     allowed = {p["phone"] for p in await demo_phones(request)}
-    if phone not in allowed or not body or len(body) > MAX_BODY:
-        return error_response(st.settings, "invalid_request", 400)
+    if phone not in allowed or not _stand_in_url(request):  # not a phone of this page
+        return error_response(st.settings, "not_found", 404)
     city_number = st.settings.twilio_from_number or os.environ.get("TWILIO_NUMBER", "")
     params = {
         "MessageSid": "SM" + secrets.token_hex(16),
@@ -163,14 +205,16 @@ async def send(request: Request) -> HTTPResponse:
     signature = RequestValidator(st.settings.twilio_auth_token).compute_signature(
         _public_webhook_url(), params
     )
-    async with httpx.AsyncClient(timeout=10) as client:
-        kept = await client.post(
-            _stand_in_url(request) + "/demo/inbound", data={"phone": phone, "body": body}
-        )
-        kept.raise_for_status()
-        resp = await client.post(
-            rasa_url() + WEBHOOK_PATH, data=params, headers={"X-Twilio-Signature": signature}
-        )
-    if resp.status_code != 200:
-        return error_response(st.settings, "internal_error", 502)
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            kept = await client.post(
+                _stand_in_url(request) + "/demo/inbound", data={"phone": phone, "body": body}
+            )
+            kept.raise_for_status()
+            resp = await client.post(
+                rasa_url() + WEBHOOK_PATH, data=params, headers={"X-Twilio-Signature": signature}
+            )
+            resp.raise_for_status()
+    except httpx.HTTPError:
+        return error_response(st.settings, "internal_error", 503)
     return json_response({"sent": True}, status=202)

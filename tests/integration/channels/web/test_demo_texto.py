@@ -56,8 +56,10 @@ async def test_the_page_texts_only_from_the_phones_it_offers(demo_site: Site) ->
     resp = await demo_site.http.post(
         "/demo/texto/send", json={"phone": "+15555550000", "body": "Bonjour"}
     )
-    assert resp.status_code == 400
-    empty = await demo_site.http.post(
-        "/demo/texto/send", json={"phone": "+14185550101", "body": ""}
-    )
-    assert empty.status_code == 400
+    assert resp.status_code == 404
+    for blank in ("", "   "):
+        empty = await demo_site.http.post(
+            "/demo/texto/send", json={"phone": "+14185550101", "body": blank}
+        )
+        assert empty.status_code == 422
+        assert empty.json()["error"]["code"] == "invalid_request"
