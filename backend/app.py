@@ -123,9 +123,10 @@ def create_app(
     ):
         app.blueprint(module.bp)
     if settings.demo_mode:
-        from backend.api import dev
+        from backend.api import demo_texto, dev
 
         app.blueprint(dev.bp)
+        app.blueprint(demo_texto.bp)
     try:  # the chat page and its static files, when present
         import importlib
 

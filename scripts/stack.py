@@ -39,10 +39,12 @@ class Ports:
     backend: int = 8000
     actions: int = 5055
     rasa: int = 5005
+    twilio: int = 8025  # the demo's Twilio stand-in (demo_texting only)
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(backend=free_port(), actions=free_port(), rasa=free_port())
+        return cls(backend=free_port(), actions=free_port(), rasa=free_port(),
+                   twilio=free_port())
 
 
 @dataclass
@@ -53,6 +55,8 @@ class Stack:
     model: Path = ROOT / "models" / "current.tar.gz"
     with_rasa: bool = True
     credentials: Path = ROOT / "bot" / "credentials-local.yml"
+    # Texts from the bot and the backend go to a local Twilio stand-in that /demo/texto reads.
+    demo_texting: bool = False
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     # Rasa's HTTP API (trackers, events) answers only with this token: RASA_API_TOKEN, or a new
     # random one per start. The key the channels seal identities with and derive conversation ids
@@ -128,12 +132,15 @@ class Stack:
             "RASA_TELEMETRY_ENABLED": "false",
             "PYTHONUNBUFFERED": "1",
         }
+        backend_texting: dict[str, str] = {}
+        if self.demo_texting:
+            shared["TWILIO_API_BASE"], backend_texting = self._start_twilio_stand_in(shared)
         self._spawn(
             "backend",
             [str(APP_PY), "-m", "backend"],
             {**shared, "BACKEND_HOST": "127.0.0.1", "BACKEND_PORT": str(self.ports.backend),
              "RASA_URL": f"http://localhost:{self.ports.rasa}",
-             "PUBLIC_BASE_URL": self.public_base_url},
+             "PUBLIC_BASE_URL": self.public_base_url, **backend_texting},
         )
         if self.with_rasa:
             self._spawn(
@@ -165,8 +172,20 @@ class Stack:
             )
         self.wait_ready(timeout)
 
+    def _start_twilio_stand_in(self, shared: dict[str, str]) -> tuple[str, dict[str, str]]:
+        """Starts the demo's Twilio stand-in; its URL, and how the backend then sends texts."""
+        self._spawn(
+            "twilio",
+            [str(APP_PY), "-m", "backend.demo_twilio", "--port", str(self.ports.twilio)],
+            shared,
+        )
+        backend = {"SMS_BACKEND": "twilio", "TWILIO_FROM_NUMBER": shared["TWILIO_NUMBER"]}
+        return f"http://127.0.0.1:{self.ports.twilio}", backend
+
     def wait_ready(self, timeout: float) -> None:
         checks = {"backend": f"{self.backend_url}/health"}
+        if self.demo_texting:
+            checks["twilio"] = f"http://127.0.0.1:{self.ports.twilio}/health"
         if self.with_rasa:
             checks["actions"] = f"http://127.0.0.1:{self.ports.actions}/health"
             checks["rasa"] = f"{self.rasa_url}/status?token={self.rasa_api_token}"
@@ -228,6 +247,7 @@ def main() -> int:
         ports=Ports(),
         env={"DEMO_MODE": "1", "DATABASE_URL": args.database_url},
         log_dir=ROOT / "var" / "log",
+        demo_texting=True,
     )
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -242,6 +262,7 @@ def main() -> int:
             f"  Web chat (city page):   http://localhost:{stack.ports.backend}/\n"
             f"  Backend API:            http://localhost:{stack.ports.backend}/docs/openapi.json\n"
             f"  Demo outbox (codes):    http://localhost:{stack.ports.backend}/api/dev/outbox\n"
+            f"  Demo phone (textos):    http://localhost:{stack.ports.backend}/demo/texto\n"
             f"  Rasa REST channel:      http://localhost:{stack.ports.rasa}/webhooks/rest/webhook"
             " (this machine only)\n"
             f"  Action server:          http://localhost:{stack.ports.actions}/health\n"

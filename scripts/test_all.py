@@ -25,6 +25,7 @@ RASA = str(ROOT / ".venv-bot" / "bin" / "rasa")
 BOT_ENV_TESTS = [
     "tests/unit/bot",
     "tests/unit/channels/test_sms_render.py",
+    "tests/unit/channels/test_sms_choices.py",
     "tests/unit/channels/test_channel_identity.py",
     "tests/integration/channels/sms",
     "tests/bot_actions",

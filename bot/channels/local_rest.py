@@ -57,13 +57,15 @@ class LocalRestInput(RestInput):
         async def local_only(request: Request) -> HTTPResponse | None:
             if not is_loopback(request.ip):
                 logger.warning("rest: refused a request from a non-loopback address")
-                return response.json({"error": "the REST channel answers this machine only"},
-                                     status=403)
+                return response.json(
+                    {"error": "the REST channel answers this machine only"}, status=403
+                )
             body = request.json if request.method == "POST" else None
             sender = body.get("sender") if isinstance(body, dict) else None
             if isinstance(sender, str) and sender.startswith(OTHER_CHANNELS_PREFIXES):
-                return response.json({"error": "that conversation belongs to another channel"},
-                                     status=403)
+                return response.json(
+                    {"error": "that conversation belongs to another channel"}, status=403
+                )
             return None
 
         return blueprint

@@ -4,7 +4,7 @@ What matters on SMS:
 - cost: a message in the GSM-7 alphabet fits 160 characters (153 per part once split); a single
   character outside it (ê, ç, œ, a curly apostrophe, an emoji, the no-break space babel puts in
   "95,00 $") switches the whole message to UCS-2: 70 characters, 67 per part;
-- no buttons: choices become numbered lines and the parent answers with a bare number;
+- no buttons: choices become lines keyed by a number or a letter (sms_choices);
 - links alone on their line, so that phones make them tappable and nothing sticks to them;
 - at most 3 parts per message (the voice guide), split at paragraph or sentence boundaries when
   the bot says more than that.
@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from bot.channels.texts import text as catalog_text
+from bot.channels import sms_choices
 
 MAX_SEGMENTS = 3
 
@@ -55,7 +53,6 @@ _GUILLEMETS = re.compile(r"«\s*|\s*»")
 
 URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
 _URL_TRAILING = ".,;:!?)"
-_BARE_NUMBER = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+")
 
 
@@ -140,57 +137,6 @@ def links_on_their_own_line(text: str) -> str:
     return "\n".join(lines_out)
 
 
-# --------------------------------------------------------------------------- choices
-
-
-def reply_hint(count: int) -> str:
-    """ "Répondez 1, 2 ou 3." (the sentence comes from the channels catalog)."""
-    if count <= 1:
-        return catalog_text("sms.choices.one")
-    first = ", ".join(str(i) for i in range(1, count))
-    return catalog_text("sms.choices.many", first=first, last=str(count))
-
-
-def with_numbered_choices(text: str, titles: Sequence[str]) -> str:
-    if not titles:
-        return text
-    lines = [f"{i}. {title}" for i, title in enumerate(titles, start=1)]
-    head = [text.rstrip()] if text.strip() else []
-    return "\n".join([*head, *lines, reply_hint(len(titles))])
-
-
-def bare_number(text: str) -> int | None:
-    """The number when the whole message is just one ("2", " 2. ", "2)"), else None."""
-    match = _BARE_NUMBER.fullmatch(text)
-    return int(match.group(1)) if match else None
-
-
-@dataclass
-class ChoiceMemory:
-    """The last numbered choices offered to each sender, so that "2" means the second one.
-
-    Choices live for the sender's next message only: a number typed later (a client number, a
-    code) is never mistaken for an old choice. Bounded so a flood of senders cannot grow it.
-    """
-
-    max_senders: int = 10_000
-    _choices: OrderedDict[str, list[str]] = field(default_factory=OrderedDict)
-
-    def remember(self, sender: str, payloads: Sequence[str]) -> None:
-        self._choices[sender] = list(payloads)
-        self._choices.move_to_end(sender)
-        while len(self._choices) > self.max_senders:
-            self._choices.popitem(last=False)
-
-    def resolve(self, sender: str, message: str) -> str:
-        """The payload a bare number stands for, else the message unchanged; forgets the choices."""
-        choices = self._choices.pop(sender, None)
-        number = bare_number(message)
-        if choices and number is not None and 1 <= number <= len(choices):
-            return choices[number - 1]
-        return message
-
-
 # --------------------------------------------------------------------------- whole replies
 
 
@@ -257,18 +203,29 @@ def split_for_sms(text: str) -> list[str]:
     return messages
 
 
-def render(text: str, buttons: Sequence[dict[str, Any]] | None = None) -> list[str]:
-    """The SMS bodies for one bot reply (usually one), each at most 3 parts.
+def with_choices(text: str, choices: sms_choices.Menu | None) -> str:
+    if choices is None:
+        return text
+    head = [text.rstrip()] if text.strip() else []
+    return "\n".join([*head, choices.block()])
+
+
+def render(
+    text: str, buttons: Sequence[dict[str, Any]] | None = None, question: str | None = None
+) -> list[str]:
+    """The SMS bodies for one bot reply (usually one), each at most 3 parts; `question` names
+    the response the buttons belong to (it decides how they are keyed, sms_choices).
 
     When a reply with choices is too long for one text, the question (the reply's last line)
     stays with its numbered choices and the hint in the last text: a parent never gets
     "Répondez 1 ou 2." alone, nor choices without the question they answer."""
-    titles = [normalise(str(b.get("title", ""))) for b in buttons or []]
+    plain = [{**b, "title": normalise(str(b.get("title") or ""))} for b in buttons or []]
+    choices = sms_choices.menu(plain, question)
     head = links_on_their_own_line(normalise(text or ""))
-    body = links_on_their_own_line(with_numbered_choices(head, titles))
-    if not titles or segments(_fit(body)) <= MAX_SEGMENTS:
+    body = links_on_their_own_line(with_choices(head, choices))
+    if choices is None or segments(_fit(body)) <= MAX_SEGMENTS:
         return [m for m in split_for_sms(body) if m.strip()]
-    block = links_on_their_own_line(with_numbered_choices("", titles))
+    block = links_on_their_own_line(with_choices("", choices))
     before, _, question = head.rpartition("\n")
     last = f"{question}\n{block}" if question.strip() else block
     if segments(_fit(last)) > MAX_SEGMENTS:  # a huge question: only the choices stay together
@@ -277,8 +234,3 @@ def render(text: str, buttons: Sequence[dict[str, Any]] | None = None) -> list[s
     if messages and segments(_fit(f"{messages[-1]}\n{last}")) <= MAX_SEGMENTS:
         last = f"{messages.pop()}\n{last}"
     return [*messages, _fit(last)]
-
-
-def button_payloads(buttons: Sequence[dict[str, Any]] | None) -> list[str]:
-    """What each numbered choice sends back: its payload, or its title when it has none."""
-    return [str(b.get("payload") or b.get("title") or "") for b in buttons or []]

@@ -6,8 +6,10 @@ Compared with Rasa's own Twilio channel, this one
 - answers 200 with empty TwiML to a POST without `Body` (status callbacks, media-only messages);
 - ignores a MessageSid it has already seen (Twilio retries when we are slow): a bounded in-memory
   set, shared through Redis when REDIS_URL is set (several Rasa processes);
-- handles the whole-message keywords ARRET/STOP/DESABONNER, AIDE/HELP/INFO, REPRENDRE/START itself
-  (recorded by the backend, confirmed in both languages); "stop" inside a sentence is conversation;
+- handles the whole-message keywords itself (sms_keywords; recorded by the backend, confirmed
+  in both languages); "stop" inside a sentence is conversation;
+- hands the bot the payload of the menu key a reply is ("2", "B"), the menu rebuilt from the
+  conversation's last bot message in the tracker store (sms_choices);
 - sends replies with Twilio's REST API in a worker thread (never blocking the event loop), after
   asking the backend whether the number has opted out, rendered for SMS (sms_render);
 - names the conversation `sealing.conversation_id("sms", From)` (a keyed hash: knowing a number does
@@ -39,7 +41,6 @@ import asyncio
 import logging
 import os
 import re
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -55,9 +56,10 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot import sealing
-from bot.channels import sms_render
+from bot.channels import sms_choices, sms_render
 from bot.channels.answered import always_answered
 from bot.channels.ratelimit import ChannelLimits
+from bot.channels.sms_keywords import keyword_of
 from bot.channels.sms_services import (
     BackendClient,
     ConversationPhones,
@@ -73,29 +75,6 @@ logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 WEBHOOK_PATH = "/webhooks/twilio_sms/webhook"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-
-# Whole-message keywords, compared without case, accents or final punctuation. The opt-out list
-# also holds Twilio's own default opt-out words: Twilio blocks the number on its side for those,
-# so the backend must know too.
-OPT_OUT_WORDS = frozenset(
-    {"arret", "stop", "desabonner", "stopall", "unsubscribe", "cancel", "end", "quit"}
-)
-HELP_WORDS = frozenset({"aide", "help", "info"})
-OPT_IN_WORDS = frozenset({"reprendre", "start", "unstop"})
-
-
-def keyword_of(body: str) -> str | None:
-    """ "stop", "help" or "start" when the whole message is one of the keywords, else None."""
-    folded = unicodedata.normalize("NFD", body.strip().casefold())
-    word = "".join(c for c in folded if not unicodedata.combining(c)).strip(" .!?")
-    if word in OPT_OUT_WORDS:
-        return "stop"
-    if word in HELP_WORDS:
-        return "help"
-    if word in OPT_IN_WORDS:
-        return "start"
-    return None
-
 
 _ENV_REFERENCE = re.compile(r"\$\{(\w+)\}")
 
@@ -156,14 +135,12 @@ class SignedTwilioOutput(OutputChannel):
         client: Client,
         twilio_number: str,
         backend: BackendClient,
-        choices: sms_render.ChoiceMemory,
         phone: str | None = None,
         phones: ConversationPhones | None = None,
     ) -> None:
         self.client = client
         self.twilio_number = twilio_number
         self.backend = backend
-        self.choices = choices
         # The phone of the request this output answers; without one (a message pushed through
         # Rasa's API) the phone last seen in that conversation, kept in this process only.
         self.phone = phone
@@ -208,9 +185,9 @@ class SignedTwilioOutput(OutputChannel):
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
-        # Keyed by conversation: the next message of that conversation resolves the number.
-        self.choices.remember(recipient_id, sms_render.button_payloads(buttons))
-        await self._send_to(recipient_id, sms_render.render(text, buttons))
+        # The keys are not remembered here: the reply's menu is rebuilt from the tracker store.
+        question = kwargs.get("utter_action")
+        await self._send_to(recipient_id, sms_render.render(text, buttons, question))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self._send_to(recipient_id, sms_render.render(image))
@@ -282,7 +259,6 @@ class SignedTwilioInput(InputChannel):
             account_sid, auth_token, twilio_api_base or os.environ.get("TWILIO_API_BASE")
         )
         self.seen = SeenMessages(redis_url=redis_url or os.environ.get("REDIS_URL") or None)
-        self.choices = sms_render.ChoiceMemory()
         self.phones = ConversationPhones()
         self.limits = ChannelLimits.from_env("SMS", address_per_minute=600)
         # Phones already told they were over the limit: one French text, then silence.
@@ -292,14 +268,10 @@ class SignedTwilioInput(InputChannel):
         self._tasks: set[asyncio.Task[None]] = set()
 
     def get_output_channel(self) -> OutputChannel:
-        return SignedTwilioOutput(
-            self.client, self.twilio_number, self.backend, self.choices, phones=self.phones
-        )
+        return SignedTwilioOutput(self.client, self.twilio_number, self.backend, phones=self.phones)
 
     def output_for(self, phone: str) -> SignedTwilioOutput:
-        return SignedTwilioOutput(
-            self.client, self.twilio_number, self.backend, self.choices, phone=phone
-        )
+        return SignedTwilioOutput(self.client, self.twilio_number, self.backend, phone=phone)
 
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
         phone = TwilioForm.parse(request.body).first("From")
@@ -390,8 +362,7 @@ class SignedTwilioInput(InputChannel):
             sender_id = sealing.conversation_id("sms", phone)
             keyword = keyword_of(body)
             if keyword is not None:
-                # Never rate limited: STOP must always work. A keyword ends any numbered choice.
-                self.choices.resolve(sender_id, "")
+                # Never rate limited: STOP must always work.
                 self._in_background(self._handle_keyword(keyword, phone))
                 return empty
             if not self._within_limits(request, phone):
@@ -399,18 +370,33 @@ class SignedTwilioInput(InputChannel):
                 self._in_background(self._over_limit(phone))
                 return empty
             self.phones.remember(sender_id, phone)
-            text = self.choices.resolve(sender_id, body.strip())
-            message = UserMessage(
-                text,
-                self.output_for(phone),
-                sender_id,
-                input_channel=self.name(),
-                metadata=sealed_metadata(phone, sender_id),
-            )
-            self._in_background(on_new_message(message))
+            agent = getattr(request.app.ctx, "agent", None)
+            self._in_background(self._converse(agent, on_new_message, phone, body.strip()))
             return empty
 
         return bp
+
+    async def _converse(
+        self,
+        agent: Any,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        phone: str,
+        body: str,
+    ) -> None:
+        sender_id = sealing.conversation_id("sms", phone)
+        try:
+            text = await sms_choices.resolve(agent, sender_id, body)
+        except Exception:  # noqa: BLE001 - tracker store down: the parent's words still count
+            logger.error("twilio_sms: last question unavailable; kept as typed", exc_info=True)
+            text = body
+        message = UserMessage(
+            text,
+            self.output_for(phone),
+            sender_id,
+            input_channel=self.name(),
+            metadata=sealed_metadata(phone, sender_id),
+        )
+        await on_new_message(message)
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

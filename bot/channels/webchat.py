@@ -110,8 +110,9 @@ class WebChatInput(SocketIOInput):
         namespace = self.namespace
 
         async def say(sid: str, key: str) -> None:
-            await sio.emit(self.bot_message_evt, {"text": catalog_text(key)}, room=sid,
-                           namespace=namespace)
+            await sio.emit(
+                self.bot_message_evt, {"text": catalog_text(key)}, room=sid, namespace=namespace
+            )
 
         async def session_request(sid: str, data: Any) -> None:
             secret = session_secret_from(data)
@@ -119,8 +120,9 @@ class WebChatInput(SocketIOInput):
             previous = self.sessions.get(sid)
             if previous is not None and previous.conversation != conversation:
                 await sio.leave_room(sid, previous.conversation, namespace=namespace)
-            self.sessions[sid] = WebSession(conversation, widget_token_from(data),
-                                            self._address(sid))
+            self.sessions[sid] = WebSession(
+                conversation, widget_token_from(data), self._address(sid)
+            )
             await sio.enter_room(sid, conversation, namespace=namespace)
             await sio.emit("session_confirm", secret, room=sid, namespace=namespace)
 

@@ -34,18 +34,30 @@ class RecordingAgent:
 
     async def handle_message(self, message: UserMessage) -> Any:
         with self.record.open("a", encoding="utf-8") as fp:
-            fp.write(json.dumps({"text": message.text, "sender_id": message.sender_id,
-                                 "metadata": message.metadata}) + "\n")
+            fp.write(
+                json.dumps(
+                    {
+                        "text": message.text,
+                        "sender_id": message.sender_id,
+                        "metadata": message.metadata,
+                    }
+                )
+                + "\n"
+            )
         out = message.output_channel
         if message.text == "choix":
-            buttons = [{"title": "Léa", "payload": '/inform{"enfant": "Léa"}'},
-                       {"title": "Thomas", "payload": '/inform{"enfant": "Thomas"}'}]
-            await out.send_response(message.sender_id,
-                                    {"text": "Pour quel enfant?", "buttons": buttons})
+            buttons = [
+                {"title": "Léa", "payload": '/inform{"enfant": "Léa"}'},
+                {"title": "Thomas", "payload": '/inform{"enfant": "Thomas"}'},
+            ]
+            await out.send_response(
+                message.sender_id, {"text": "Pour quel enfant?", "buttons": buttons}
+            )
         elif message.text == "lien":
-            await out.send_response(message.sender_id, {
-                "text": "Votre commande est prête. Payez ici : http://localhost:8000/p/Ab3xY7."
-            })
+            await out.send_response(
+                message.sender_id,
+                {"text": "Votre commande est prête. Payez ici : http://localhost:8000/p/Ab3xY7."},
+            )
         else:
             await out.send_response(message.sender_id, {"text": f"Reçu : {message.text}"})
         return None

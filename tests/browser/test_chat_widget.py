@@ -30,8 +30,14 @@ SEALED = "sealed_identity"  # bot/sealing.py METADATA_KEY
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SERVICE = "browser-service-secret"
 
 
@@ -83,28 +89,51 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("browser")
     rasa_port, backend_port = _free_port(), _free_port()
     record = tmp / "received.jsonl"
-    bot_env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
-               "CONVERSATION_SECRET": CONVERSATION_SECRET}
+    bot_env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "CONVERSATION_SECRET": CONVERSATION_SECRET,
+    }
     rasa_log = tmp / "rasa.log"
     backend_log = tmp / "backend.log"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'browser.db'}", "DEMO_MODE": "1",
-           "SERVICE_SECRET": SERVICE, "BACKEND_HOST": "127.0.0.1",
-           "BACKEND_PORT": str(backend_port), "RASA_URL": f"http://127.0.0.1:{rasa_port}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'browser.db'}",
+        "DEMO_MODE": "1",
+        "SERVICE_SECRET": SERVICE,
+        "BACKEND_HOST": "127.0.0.1",
+        "BACKEND_PORT": str(backend_port),
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+    }
     app_py = str(ROOT / ".venv" / "bin" / "python")
-    subprocess.run([app_py, "-m", "backend.demo"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [app_py, "-m", "backend.demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
     with rasa_log.open("wb") as rlog, backend_log.open("wb") as blog:
         rasa = subprocess.Popen(
-            [str(ROOT / ".venv-bot/bin/python"), str(Path(__file__).with_name("socketio_app.py")),
-             "--port", str(rasa_port), "--record", str(record)],
-            cwd=ROOT, env=bot_env, stdout=rlog, stderr=subprocess.STDOUT)
-        backend = subprocess.Popen([app_py, "-m", "backend"], cwd=ROOT, env=env, stdout=blog,
-                                   stderr=subprocess.STDOUT)
+            [
+                str(ROOT / ".venv-bot/bin/python"),
+                str(Path(__file__).with_name("socketio_app.py")),
+                "--port",
+                str(rasa_port),
+                "--record",
+                str(record),
+            ],
+            cwd=ROOT,
+            env=bot_env,
+            stdout=rlog,
+            stderr=subprocess.STDOUT,
+        )
+        backend = subprocess.Popen(
+            [app_py, "-m", "backend"], cwd=ROOT, env=env, stdout=blog, stderr=subprocess.STDOUT
+        )
         try:
             _wait(f"http://127.0.0.1:{backend_port}/health", backend, backend_log, 60)
             _wait(f"http://127.0.0.1:{rasa_port}/webhooks/socketio/", rasa, rasa_log, 120)
-            yield Stack(f"http://127.0.0.1:{backend_port}/", f"http://127.0.0.1:{backend_port}",
-                        record)
+            yield Stack(
+                f"http://127.0.0.1:{backend_port}/", f"http://127.0.0.1:{backend_port}", record
+            )
         finally:
             for proc in (rasa, backend):
                 proc.terminate()
@@ -125,12 +154,18 @@ def browser() -> Iterator[Any]:
 
 def unseal(token: str, conversation: str) -> dict[str, Any] | None:
     """bot/sealing.py's unseal, run in the bot's environment (AES-GCM needs its cryptography)."""
-    code = ("import json, sys; from bot import sealing; "
-            "print(json.dumps(sealing.unseal(sys.argv[1], sys.argv[2])))")
-    done = subprocess.run([str(ROOT / ".venv-bot/bin/python"), "-c", code, token, conversation],
-                          cwd=ROOT, capture_output=True, check=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": str(ROOT),
-                               "CONVERSATION_SECRET": CONVERSATION_SECRET})
+    code = (
+        "import json, sys; from bot import sealing; "
+        "print(json.dumps(sealing.unseal(sys.argv[1], sys.argv[2])))"
+    )
+    done = subprocess.run(
+        [str(ROOT / ".venv-bot/bin/python"), "-c", code, token, conversation],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "CONVERSATION_SECRET": CONVERSATION_SECRET},
+    )
     result = json.loads(done.stdout.decode().strip().splitlines()[-1])
     return dict(result) if result else None
 
@@ -168,9 +203,12 @@ def test_demo_login_then_chat_renders_parent_text_as_text(stack: Stack, browser:
     payload = unseal(message["metadata"][SEALED], message["sender_id"])
     assert payload is not None and payload["channel"] == "socketio"
     token = payload["widget_token"]
-    identified = httpx.post(f"{stack.backend_url}/api/identify/widget",
-                            json={"widget_token": token},
-                            headers={"Authorization": f"Bearer {SERVICE}"}, timeout=10)
+    identified = httpx.post(
+        f"{stack.backend_url}/api/identify/widget",
+        json={"widget_token": token},
+        headers={"Authorization": f"Bearer {SERVICE}"},
+        timeout=10,
+    )
     assert identified.status_code == 200
     assert identified.json()["family"]["client_number"] == "100001"
 
@@ -209,8 +247,13 @@ def test_demo_login_then_chat_renders_parent_text_as_text(stack: Stack, browser:
 def test_phone_sized_screen(stack: Stack, browser: Any) -> None:
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="fr-CA",
-                            device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = browser.new_page(
+        viewport={"width": 390, "height": 844},
+        locale="fr-CA",
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     page.goto(stack.page_url)
     page.locator("#chat-launcher").click()
     expect(page.locator("#chat-status")).to_have_text("Connecté", timeout=15_000)
@@ -219,7 +262,8 @@ def test_phone_sized_screen(stack: Stack, browser: Any) -> None:
     page.get_by_label("Votre message").fill("Bonjour, je veux inscrire ma fille")
     page.get_by_role("button", name="Envoyer").click()
     expect(page.locator(".msg-bot .bubble").last).to_have_text(
-        "Reçu : Bonjour, je veux inscrire ma fille", timeout=10_000)
+        "Reçu : Bonjour, je veux inscrire ma fille", timeout=10_000
+    )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser-chat-phone.png"))
     page.close()

@@ -202,14 +202,20 @@ class SmsParent(Parent):
         return [{"text": body} for body in bodies]
 
     def choose(self, title: str) -> Callable[[], str]:
-        """Answers the last numbered choice with the bare number of `title` ("2")."""
+        """Answers the last menu with the key of `title` alone: "2", "B", or the choice's own
+        number when it carries one ("1 versement" listed as is is answered "1")."""
 
         def answer() -> str:
-            for number, label in re.findall(r"^(\d+)\. (.+)$", self.last_question, re.M):
+            for key, label in re.findall(r"^(\d+|[A-Z])\. (.+)$", self.last_question, re.M):
                 if label.strip().lower() == title.lower():
                     self.numbers_answered += 1
-                    return str(number)
-            raise AssertionError(f"no numbered choice {title!r}:\n{self.dump()}")
+                    return str(key)
+            for line in self.last_question.splitlines():
+                own = re.match(r"\d+", line.strip())
+                if own and line.strip().lower() == title.lower():
+                    self.numbers_answered += 1
+                    return own.group(0)
+            raise AssertionError(f"no menu choice {title!r}:\n{self.dump()}")
 
         return answer
 

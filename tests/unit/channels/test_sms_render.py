@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot.channels import sms_render as r
-from bot.channels.texts import text
 
 
 @pytest.mark.parametrize("char", list("éèàùÉÇ@£$_") + ["\n"])
@@ -85,12 +84,6 @@ def test_buttons_become_numbered_lines_with_the_catalog_hint() -> None:
     assert r.is_gsm7(body)
 
 
-def test_reply_hint_for_two_and_one() -> None:
-    assert r.reply_hint(2) == "Répondez 1 ou 2."
-    assert r.reply_hint(1) == "Répondez 1."
-    assert r.reply_hint(4) == "Répondez 1, 2, 3 ou 4."
-
-
 def test_links_stand_alone_on_their_line_without_the_final_period() -> None:
     [body] = r.render("Voici le lien de paiement : http://localhost:8000/p/Ab3xY7. Merci!")
     assert body.split("\n") == [
@@ -166,41 +159,3 @@ def test_a_single_huge_sentence_is_still_cut_under_the_limit() -> None:
     bodies = r.render("mot " * 400)
     assert all(r.segments(b) <= r.MAX_SEGMENTS for b in bodies)
     assert sum(b.count("mot") for b in bodies) == 400
-
-
-def test_bare_numbers() -> None:
-    assert r.bare_number("2") == 2
-    assert r.bare_number(" 2. ") == 2
-    assert r.bare_number("3)") == 3
-    assert r.bare_number("2 semaines") is None
-    assert r.bare_number("100001") is None  # a client number is not a choice
-
-
-def test_choice_memory_maps_the_number_back_once() -> None:
-    memory = r.ChoiceMemory()
-    memory.remember("+14185550101", ["/a", "/b"])
-    assert memory.resolve("+14185550101", "2") == "/b"
-    # The choices were for that one answer only.
-    assert memory.resolve("+14185550101", "2") == "2"
-
-
-def test_choice_memory_out_of_range_and_other_senders() -> None:
-    memory = r.ChoiceMemory()
-    memory.remember("+14185550101", ["/a", "/b"])
-    assert memory.resolve("+15815550104", "1") == "1"
-    assert memory.resolve("+14185550101", "3") == "3"
-
-
-def test_choice_memory_is_bounded() -> None:
-    memory = r.ChoiceMemory(max_senders=2)
-    for sender in ("a", "b", "c"):
-        memory.remember(sender, ["/x"])
-    assert memory.resolve("a", "1") == "1"  # the oldest was forgotten
-    assert memory.resolve("c", "1") == "/x"
-
-
-@pytest.mark.parametrize("key", ["sms.stop", "sms.help", "sms.start", "sms.unavailable"])
-def test_keyword_replies_fit_one_gsm7_part(key: str) -> None:
-    reply = text(key, city="Ville de Val-Fleuri", phone="418 555-0199")
-    assert r.is_gsm7(reply), reply
-    assert len(reply) <= 160

@@ -16,7 +16,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ def unsealed(message: dict[str, Any]) -> dict[str, Any] | None:
         token = (message["metadata"] or {}).get(sealing.METADATA_KEY)
         return sealing.unseal(token, message["sender_id"])
 
+
 _sids = count(1)
 
 
@@ -71,6 +73,8 @@ class Harness:
         self.record = record
         self.twilio = twilio
         self.backend_url = backend_url
+        # Another Rasa process of the same deployment (same tracker store), as a context manager.
+        self.start_another: Callable[[], AbstractContextManager[str]] = nullcontext
 
     def opted_out(self, phone: str) -> bool:
         """Asked of the real backend, as every sender does."""
@@ -94,6 +98,7 @@ class Harness:
         sign: bool = True,
         tamper: dict[str, str] | None = None,
         extra: dict[str, str] | None = None,
+        via: str | None = None,
     ) -> requests.Response:
         params: dict[str, str] = {
             "MessageSid": sid or f"SM{next(_sids):032d}",
@@ -111,7 +116,8 @@ class Harness:
                 signed_url, params
             )
         params.update(tamper or {})
-        return requests.post(self.webhook, data=params, headers=headers, timeout=10)
+        webhook = (via + "/webhooks/twilio_sms/webhook") if via else self.webhook
+        return requests.post(webhook, data=params, headers=headers, timeout=10)
 
     def received(self, phone: str) -> list[dict[str, Any]]:
         if not self.record.exists():
@@ -135,7 +141,7 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: 
         try:
             if requests.get(url, timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # still starting
             pass
         if time.monotonic() > deadline:
             raise TimeoutError(f"{url} did not answer; see {log}")
@@ -173,19 +179,52 @@ def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=20)
 
 
+@contextmanager
+def rasa_process(tmp: Path, name: str, env: dict[str, str], record: Path) -> Iterator[str]:
+    """One Rasa server (sms_app.py) with the channel; its trackers in `tmp / trackers.db`."""
+    port = _free_port()
+    log_path = tmp / f"{name}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("sms_app.py")),
+                "--port",
+                str(port),
+                "--credentials",
+                str(tmp / "credentials.yml"),
+                "--record",
+                str(record),
+                "--trackers",
+                str(tmp / "trackers.db"),
+                "--lock-prefix",
+                f"sms-test-{tmp.name}-",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(base + "/webhooks/twilio_sms/", proc, log_path, 120)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
 @pytest.fixture(scope="module")
 def sms(tmp_path_factory: pytest.TempPathFactory, backend_url: str) -> Iterator[Harness]:
     tmp = tmp_path_factory.mktemp("sms")
     twilio = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
     with fake_twilio(twilio) as twilio_url:
-        credentials = tmp / "credentials.yml"
-        credentials.write_text(
+        (tmp / "credentials.yml").write_text(
             "bot.channels.twilio_sms.SignedTwilioInput:\n"
             f'  account_sid: "{ACCOUNT_SID}"\n  auth_token: "{AUTH_TOKEN}"\n'
             f'  twilio_number: "{CITY_NUMBER}"\n  public_url: "{PUBLIC_URL}"\n',
             encoding="utf-8",
         )
-        port = _free_port()
         record = tmp / "received.jsonl"
         env = {
             **os.environ,
@@ -201,31 +240,10 @@ def sms(tmp_path_factory: pytest.TempPathFactory, backend_url: str) -> Iterator[
             "SMS_RATE_PER_MINUTE_CONVERSATION": "0.01",
         }
         env.pop("REDIS_URL", None)
-        log = (tmp / "rasa.log").open("wb")
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(Path(__file__).with_name("sms_app.py")),
-                "--port",
-                str(port),
-                "--credentials",
-                str(credentials),
-                "--record",
-                str(record),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_up(base + "/webhooks/twilio_sms/", proc, tmp / "rasa.log", 120)
-            yield Harness(base, record, twilio, backend_url)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
-            log.close()
+        with rasa_process(tmp, "rasa", env, record) as base:
+            harness = Harness(base, record, twilio, backend_url)
+            harness.start_another = lambda: rasa_process(tmp, "rasa-2", env, record)
+            yield harness
 
 
 def test_signed_request_reaches_the_bot_with_the_phone_sealed_and_the_reply_goes_by_sms(
@@ -253,9 +271,14 @@ def test_signed_request_reaches_the_bot_with_the_phone_sealed_and_the_reply_goes
 def test_signed_fields_cannot_add_an_identity_or_another_conversation(sms: Harness) -> None:
     phone = "+14185550166"
     victim = "+14185550160"
-    extra = {"phone": victim, "metadata": json.dumps({"phone": victim}),
-             sealing.METADATA_KEY: "forged", "session_id": victim,
-             "sender": victim, "input_channel": "rest"}
+    extra = {
+        "phone": victim,
+        "metadata": json.dumps({"phone": victim}),
+        sealing.METADATA_KEY: "forged",
+        "session_id": victim,
+        "sender": victim,
+        "input_channel": "rest",
+    }
     assert sms.post(phone, "Bonjour", extra=extra).status_code == 200
     [message] = sms.wait_received(phone, 1)
     assert message["sender_id"] == conversation_of(phone)
@@ -410,6 +433,54 @@ def test_choices_are_numbered_and_a_bare_number_comes_back_as_the_payload(sms: H
     sms.twilio.wait_for(phone, 2)
     sms.post(phone, "2")
     assert sms.wait_received(phone, 3)[2]["text"] == "2"
+
+
+def test_a_number_answering_the_weeks_question_is_a_week_and_the_shortcut_has_a_letter(
+    sms: Harness,
+) -> None:
+    phone = "+14185550145"
+    sms.post(phone, "semaines")
+    noted, question = sms.twilio.wait_for(phone, 2)
+    assert noted == "C'est noté."
+    assert question == (
+        "Quelles semaines ? Le camp compte 8 semaines.\n"
+        "A. Tout l'été\nRépondez A, ou écrivez votre réponse."
+    )
+    sms.post(phone, "1")
+    assert sms.wait_received(phone, 2)[1]["text"] == "1"  # week 1, not "Tout l'été"
+    sms.twilio.wait_for(phone, 3)
+    sms.post(phone, "semaines")
+    sms.twilio.wait_for(phone, 5)
+    sms.post(phone, "a")
+    assert sms.wait_received(phone, 4)[3]["text"] == "Tout l'été"
+
+
+def test_choices_that_carry_their_number_are_picked_by_that_number(sms: Harness) -> None:
+    phone = "+14185550146"
+    sms.post(phone, "versements")
+    [question] = sms.twilio.wait_for(phone, 1)
+    assert question.endswith("\n1 versement\n2 versements\nRépondez 1 ou 2."), question
+    sms.post(phone, "2")
+    assert sms.wait_received(phone, 2)[1]["text"] == "2 versements"
+
+
+def test_two_rasa_processes_agree_on_what_a_number_picks(sms: Harness) -> None:
+    phone, other = "+14185550147", "+14185550148"
+    with sms.start_another() as second:
+        # Asked by the first process, answered through the second, and the other way round.
+        sms.post(phone, "choix")
+        sms.twilio.wait_for(phone, 1)
+        sms.post(phone, "3", via=second)
+        assert sms.wait_received(phone, 2)[1]["text"] == '/choisir_enfant{"enfant": "les deux"}'
+        sms.post(other, "semaines", via=second)
+        sms.twilio.wait_for(other, 2)
+        sms.post(other, "3")
+        assert sms.wait_received(other, 2)[1]["text"] == "3"
+        sms.twilio.wait_for(other, 3)
+        sms.post(other, "choix", via=second)
+        sms.twilio.wait_for(other, 4)
+        sms.post(other, "1")
+        assert sms.wait_received(other, 4)[3]["text"] == '/choisir_enfant{"enfant": "Léa"}'
 
 
 def test_a_long_reply_goes_out_in_messages_of_at_most_three_parts(sms: Harness) -> None:
