@@ -223,18 +223,23 @@ def machine_for(engine: Engine, clock_start: ManualClock) -> type[RuleBasedState
             garde=st.booleans(),
             n=st.sampled_from([1, 2]),
             save=st.booleans(),
+            how=st.sampled_from(["once", "two_tabs", "late"]),
         )
         def registers_and_pays(
-            self, family: int, which: list[int], garde: bool, n: int, save: bool
+            self, family: int, which: list[int], garde: bool, n: int, save: bool, how: str
         ) -> None:
-            """A whole registration at once: hold, order, pay, confirmation delivered."""
+            """A whole registration at once: hold, order, pay (by two tabs, or too late),
+            the confirmations delivered."""
             self.hold(family, which, garde, False)
             before = len(self.orders)
             self.checks_out(family, n, "fresh")
-            if len(self.orders) > before:
-                self.pays(len(self.orders) - 1, 1, save)
-                if self.pending:
-                    self.confirmation_arrives(len(self.pending) - 1)
+            if len(self.orders) == before:
+                return
+            self.pays(len(self.orders) - 1, 2 if how == "two_tabs" else 1, save)
+            if how == "late":
+                self.time_passes(60)
+            while self.pending:
+                self.confirmation_arrives(len(self.pending) - 1)
 
         @rule(pick=st.integers(0, 20))
         def confirmation_arrives(self, pick: int) -> None:
