@@ -31,7 +31,6 @@ from typing import Any
 import httpx
 
 from backend.adapters.clock import Clock
-from backend.adapters.gateway import ChargeResult, CheckoutSession
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +67,19 @@ def verify_signature(body: bytes, header: str | None, secret: str, now: datetime
         return False
     expected = sign_payload(body, secret, timestamp).split("v1=", 1)[1]
     return any(hmac.compare_digest(expected, given) for given in fields.get("v1", []))
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    ok: bool
+    charge_id: str | None
+    decline_code: str | None = None
 
 
 @dataclass(frozen=True)
