@@ -7,8 +7,8 @@ production implementation; tests may use an in-process fake that keeps the same 
 The flow the port serves:
 - the hosted page asks for a card setup (a SetupIntent at Stripe) for the order's customer; the
   provider's script collects the card in the parent's browser, so no card number reaches us;
-- the server attaches the resulting payment method to the customer and creates a payment that is
-  confirmed at once (`create_payment`); `requires_action` sends the page to a 3-D Secure step;
+- the server attaches the resulting payment method to the customer, creates a payment, stores
+  its id, then confirms it; `requires_action` sends the page to the card's 3-D Secure step;
 - a second installment is an off-session payment with the saved payment method;
 - refunds name the payment and the exact amount;
 - webhooks are verified and parsed into `PaymentEvent` (`parse_event`).
@@ -129,10 +129,18 @@ class PaymentGateway(Protocol):
         amount_cents: int,
         tags: PaymentTags,
         idempotency_key: str,
+        confirm: bool,
         off_session: bool = False,
     ) -> Payment:
-        """Create and confirm at once; a decline comes back as a Payment, not an exception."""
+        """Create a payment for a saved card.
+
+        On the hosted page, `confirm=False`: the caller stores the id, commits, then calls
+        `confirm_payment`, so a crash never leaves money taken without a record. Off-session
+        (a later installment), `confirm=True, off_session=True` in one call. A decline comes
+        back as a Payment with `REQUIRES_PAYMENT_METHOD` and a decline code, not an exception."""
         ...
+
+    def confirm_payment(self, payment_id: str) -> Payment: ...
 
     def retrieve_payment(self, payment_id: str) -> Payment: ...
 
