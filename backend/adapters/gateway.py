@@ -104,6 +104,14 @@ class GatewayError(Exception):
         self.retryable = retryable
 
 
+class CardDeclined(Exception):
+    """The provider refused to keep the card (at attach); `code` is its short decline label."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code[:40]
+
+
 class WebhookRejected(Exception):
     """A webhook body whose signature does not verify (forged, altered or stale)."""
 
@@ -117,7 +125,9 @@ class PaymentGateway(Protocol):
 
     def retrieve_card_setup(self, setup_id: str) -> CardSetup: ...
 
-    def attach_card(self, *, payment_method_id: str, customer_id: str) -> None: ...
+    def attach_card(self, *, payment_method_id: str, customer_id: str) -> None:
+        """Keep the card on the customer; raises CardDeclined when the provider refuses it."""
+        ...
 
     def detach_card(self, *, payment_method_id: str) -> None: ...
 
