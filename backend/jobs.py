@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.adapters.clock import Clock
 from backend.adapters.gateway import PaymentGateway
 from backend.db.engine import run_transaction
-from backend.services import payments, retention, waitlist
+from backend.services import installment_charges, retention, waitlist
 from backend.settings import Settings
 
 
@@ -25,15 +25,16 @@ def run_due_jobs(
     """Run what is due now; returns counts per job (the outbox dispatch is A2's)."""
     expiries = run_transaction(
         session_factory,
-        lambda db: waitlist.expire_and_cascade(
-            db, clock=clock, settings=settings, gateway=gateway
-        ),
+        lambda db: waitlist.expire_and_cascade(db, clock=clock, settings=settings, gateway=gateway),
     )
-    charges = run_transaction(
-        session_factory,
-        lambda db: payments.charge_due_installments(
-            db, clock=clock, settings=settings, gateway=gateway
-        ),
+    # Provider calls: each between two transactions of its own, never inside one.
+    charges = installment_charges.charge_due_installments(
+        session_factory, clock=clock, settings=settings, gateway=gateway
+    )
+    charges.update(
+        installment_charges.reconcile(
+            session_factory, clock=clock, settings=settings, gateway=gateway
+        )
     )
     forgotten = dict(retention.NOTHING_DONE)
     if run_transaction(

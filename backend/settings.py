@@ -21,7 +21,16 @@ class Settings:
     service_secret: str = "dev-service-secret"  # action server and bot channels
     link_secret: str = "dev-link-secret"  # signs payment links and family tokens' lookups
     widget_secret: str = "dev-widget-secret"  # shared with the city site (web chat identity)
-    gateway_webhook_secret: str = "dev-gateway-webhook-secret"
+    # Stripe (docs/DEPLOYMENT.md). The defaults are localstripe's, for the demo and the tests;
+    # production refuses to start with them. An empty API base means Stripe's own.
+    stripe_secret_key: str = "sk_test_localstripe"
+    stripe_publishable_key: str = "pk_test_localstripe"
+    stripe_webhook_secret: str = "whsec_localstripe_development"
+    stripe_api_base: str = ""
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    # Written into every payment's metadata: tells our payments from other applications' on the
+    # city's Stripe account.
+    stripe_app_name: str = "inscriptions-loisirs"
     city_name: str = "Ville de Val-Fleuri"
     city_phone: str = "418 555-0199"
     city_hours: str = "du lundi au vendredi, de 8 h 30 à 16 h 30"
@@ -89,7 +98,9 @@ class Settings:
             "SERVICE_SECRET": (self.service_secret, base.service_secret),
             "LINK_SECRET": (self.link_secret, base.link_secret),
             "WIDGET_SECRET": (self.widget_secret, base.widget_secret),
-            "GATEWAY_WEBHOOK_SECRET": (self.gateway_webhook_secret, base.gateway_webhook_secret),
+            "STRIPE_SECRET_KEY": (self.stripe_secret_key, base.stripe_secret_key),
+            "STRIPE_PUBLISHABLE_KEY": (self.stripe_publishable_key, base.stripe_publishable_key),
+            "STRIPE_WEBHOOK_SECRET": (self.stripe_webhook_secret, base.stripe_webhook_secret),
         }
         return [name for name, (value, default) in secrets.items() if value == default or not value]
 
@@ -124,8 +135,10 @@ class Settings:
         elif self.smtp_security not in ("none", "starttls", "tls"):
             problems.append(f"SMTP_SECURITY={self.smtp_security}: use starttls, tls or none")
         elif self.smtp_username and self.smtp_security == "none":
-            problems.append("SMTP_USERNAME set with SMTP_SECURITY=none: the password would travel "
-                            "in clear (use starttls or tls)")
+            problems.append(
+                "SMTP_USERNAME set with SMTP_SECURITY=none: the password would travel "
+                "in clear (use starttls or tls)"
+            )
         elif bool(self.smtp_username) != bool(self.smtp_password):
             problems.append("SMTP_USERNAME and SMTP_PASSWORD go together")
         return problems
@@ -141,7 +154,12 @@ class Settings:
             service_secret=env.get("SERVICE_SECRET", base.service_secret),
             link_secret=env.get("LINK_SECRET", base.link_secret),
             widget_secret=env.get("WIDGET_SECRET", base.widget_secret),
-            gateway_webhook_secret=env.get("GATEWAY_WEBHOOK_SECRET", base.gateway_webhook_secret),
+            stripe_secret_key=env.get("STRIPE_SECRET_KEY", base.stripe_secret_key),
+            stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", base.stripe_publishable_key),
+            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", base.stripe_webhook_secret),
+            stripe_api_base=env.get("STRIPE_API_BASE", "").rstrip("/"),
+            stripe_js_url=env.get("STRIPE_JS_URL", base.stripe_js_url),
+            stripe_app_name=env.get("STRIPE_APP_NAME", base.stripe_app_name),
             city_name=env.get("CITY_NAME", base.city_name),
             city_phone=env.get("CITY_PHONE", base.city_phone),
             city_hours=env.get("CITY_HOURS", base.city_hours),
@@ -181,9 +199,7 @@ class Settings:
                 env.get("RETENTION_CONVERSATION_DAYS", base.retention_conversation_days)
             ),
             tracker_database_url=env.get("TRACKER_DATABASE_URL", ""),
-            staff_session_minutes=int(
-                env.get("STAFF_SESSION_MINUTES", base.staff_session_minutes)
-            ),
+            staff_session_minutes=int(env.get("STAFF_SESSION_MINUTES", base.staff_session_minutes)),
             staff_token_days=int(env.get("STAFF_TOKEN_DAYS", base.staff_token_days)),
             smtp_security=env.get("SMTP_SECURITY", base.smtp_security).strip().lower(),
             smtp_username=env.get("SMTP_USERNAME", ""),

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
+import json
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import stripe
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHER = ROOT / "scripts" / "localstripe_local.py"
@@ -75,3 +81,63 @@ def running(timeout: float = 30.0) -> Iterator[LocalStripe]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+_shared: LocalStripe | None = None
+_shared_context: Any = None
+
+
+def shared() -> LocalStripe:
+    """One localstripe process for the whole test run, started at first use, stopped at exit."""
+    global _shared, _shared_context
+    if _shared is None:
+        _shared_context = running()
+        _shared = _shared_context.__enter__()
+        atexit.register(_shared_context.__exit__, None, None, None)
+    return _shared
+
+
+def browser_confirms_setup(
+    server: LocalStripe, client_secret: str, number: str
+) -> tuple[int, dict[str, Any]]:
+    """The request localstripe's Stripe.js makes for `confirmCardSetup` (publishable key only):
+    the card goes from the browser to the provider, never to our backend."""
+    setup_id = client_secret.split("_secret_")[0]
+    body = json.dumps(
+        {
+            "key": PUBLISHABLE_KEY,
+            "use_stripe_sdk": True,
+            "client_secret": client_secret,
+            "payment_method_data": {
+                "type": "card",
+                "card": {"number": number, "exp_month": "12", "exp_year": "2031", "cvc": "123"},
+            },
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{server.base}/v1/setup_intents/{setup_id}/confirm", data=body, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status), dict(json.loads(response.read()))
+    except urllib.error.HTTPError as refused:
+        return int(refused.code), dict(json.loads(refused.read()))
+
+
+def card_on_file(server: LocalStripe, customer_id: str, number: str) -> str:
+    """A card attached to `customer_id` at the provider (what a parent's earlier visit left)."""
+    client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": server.base})
+    card = client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+        }  # type: ignore[typeddict-item]
+    )
+    client.v1.payment_methods.attach(card.id, params={"customer": customer_id})
+    return str(card.id)
+
+
+def refunds_of(server: LocalStripe, payment_id: str) -> list[int]:
+    """The amounts refunded at the provider for a payment."""
+    client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": server.base})
+    return [int(r.amount) for r in client.v1.refunds.list(params={"payment_intent": payment_id})]

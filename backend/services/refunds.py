@@ -68,7 +68,7 @@ def refund_charge(
 ) -> Refund:
     """Refund part of a charge through the gateway and record it; refund_failed otherwise."""
     result = gateway.refund(
-        charge_id=charge_id, amount_cents=amount_cents, idempotency_key=idempotency_key
+        payment_id=charge_id, amount_cents=amount_cents, idempotency_key=idempotency_key
     )
     if not result.ok:
         raise RegistrationError("refund_failed", decline_code=result.decline_code)
@@ -79,7 +79,7 @@ def refund_charge(
         charge_id=charge_id,
         amount_cents=amount_cents,
         reason=reason,
-        gateway_refund_id=result.charge_id,
+        gateway_refund_id=result.id,
         created_at=clock.now(),
     )
     db.add(row)
@@ -157,8 +157,7 @@ def settle_cancelled_line(
             ):
                 # Its payment link was for the old amount: a new one for the new amount.
                 orders.open_checkout(
-                    db, order, inst, clock.now() + timedelta(hours=settings.offer_hours),
-                    gateway=gateway,
+                    db, order, inst, clock.now() + timedelta(hours=settings.offer_hours)
                 )
     order.total_cents -= out.refunded_cents + out.reduced_cents
     still_live = any(other.status in PLACE_HOLDING for other in lines if other.id != line.id)

@@ -370,4 +370,3 @@ def waitlist_length(db: Session, session_id: int) -> int:
         )
         or 0
     )
-

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import stripe
-from conftest import APP, WEBHOOK_SECRET, browser_confirms_setup
-from localstripe_process import LocalStripe
+from conftest import APP, WEBHOOK_SECRET
+from localstripe_process import LocalStripe, browser_confirms_setup
 
 from backend.adapters.gateway import (
     EventKind,
