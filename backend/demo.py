@@ -80,7 +80,9 @@ def _family(
     return family
 
 
-def _child(family: Family, first: str, last: str, born: date, size: str | None = None) -> Person:
+def _child(
+    family: Family, first: str, last: str, born: date, size: str | None = None
+) -> Person:
     child = Person(
         first_name=first, last_name=last, birth_date=born, is_adult=False, tshirt_size=size
     )
@@ -186,67 +188,37 @@ def seed_demo(db: Session, *, clock: Clock) -> bool:
         )
 
     julie = _family(
-        db,
-        clock,
-        client_number="100001",
-        phone="+14185550101",
-        email="julie.tremblay@example.com",
-        resident=True,
-        status=AccountStatus.APPROVED,
-        address="45, rue des Pins, Val-Fleuri",
-        adult=("Julie", "Tremblay", date(1986, 3, 2)),
+        db, clock, client_number="100001", phone="+14185550101",
+        email="julie.tremblay@example.com", resident=True, status=AccountStatus.APPROVED,
+        address="45, rue des Pins, Val-Fleuri", adult=("Julie", "Tremblay", date(1986, 3, 2)),
     )
     lea = _child(julie, "Léa", "Tremblay", date(2018, 5, 14), "P")
     thomas = _child(julie, "Thomas", "Tremblay", date(2020, 4, 3), "TP")
     lea.health = HealthRecord(
-        allergies="Arachides",
-        medication="EpiPen (auto-injecteur)",
-        glasses=False,
-        emergency_contact_name="Julie Tremblay",
-        emergency_contact_phone="+14185550101",
+        allergies="Arachides", medication="EpiPen (auto-injecteur)", glasses=False,
+        emergency_contact_name="Julie Tremblay", emergency_contact_phone="+14185550101",
         updated_at=clock.now(),
     )
     thomas.health = HealthRecord(
-        allergies="",
-        medication="",
-        glasses=True,
-        emergency_contact_name="Julie Tremblay",
-        emergency_contact_phone="+14185550101",
+        allergies="", medication="", glasses=True,
+        emergency_contact_name="Julie Tremblay", emergency_contact_phone="+14185550101",
         updated_at=clock.now(),
     )
     marc = _family(
-        db,
-        clock,
-        client_number="100002",
-        phone="+14185550102",
-        email=None,
-        resident=True,
-        status=AccountStatus.APPROVED,
-        address="8, avenue du Lac, Val-Fleuri",
+        db, clock, client_number="100002", phone="+14185550102", email=None, resident=True,
+        status=AccountStatus.APPROVED, address="8, avenue du Lac, Val-Fleuri",
         adult=("Marc", "Gagnon", date(1982, 11, 20)),
     )
     _child(marc, "Emma", "Gagnon", date(2016, 9, 10))
     sophie = _family(
-        db,
-        clock,
-        client_number="100003",
-        phone="+14185550103",
-        email=None,
-        resident=True,
-        status=AccountStatus.PENDING,
-        address="130, rue Principale, Val-Fleuri",
+        db, clock, client_number="100003", phone="+14185550103", email=None, resident=True,
+        status=AccountStatus.PENDING, address="130, rue Principale, Val-Fleuri",
         adult=("Sophie", "Roy", date(1990, 6, 8)),
     )
     _child(sophie, "Noah", "Roy", date(2020, 7, 1))
     karim = _family(
-        db,
-        clock,
-        client_number="100004",
-        phone="+15815550104",
-        email=None,
-        resident=False,
-        status=AccountStatus.APPROVED,
-        address="77, boulevard Laurier, Québec",
+        db, clock, client_number="100004", phone="+15815550104", email=None, resident=False,
+        status=AccountStatus.APPROVED, address="77, boulevard Laurier, Québec",
         adult=("Karim", "Haddad", date(1985, 1, 15)),
     )
     _child(karim, "Yasmine", "Haddad", date(2019, 3, 22))
@@ -263,14 +235,8 @@ def _fill_full_week(db: Session, clock: Clock, camp: Program) -> None:
     now = clock.now()
     for i in range(session.pool.capacity):
         family = _family(
-            db,
-            clock,
-            client_number=f"9{i + 1:05d}",
-            phone=f"+1418555{9000 + i:04d}",
-            email=None,
-            resident=True,
-            status=AccountStatus.APPROVED,
-            address="Val-Fleuri",
+            db, clock, client_number=f"9{i + 1:05d}", phone=f"+1418555{9000 + i:04d}", email=None,
+            resident=True, status=AccountStatus.APPROVED, address="Val-Fleuri",
             adult=("Parent", f"Inscrit{i + 1}", date(1985, 1, 1)),
         )
         child = _child(family, "Enfant", f"Inscrit{i + 1}", date(2019, 11, 1 + i % 28), "M")
@@ -281,13 +247,9 @@ def _fill_full_week(db: Session, clock: Clock, camp: Program) -> None:
             raise RuntimeError("demo week already full")
         db.add(
             Line(
-                cart_id=cart.id,
-                person_id=child.id,
-                session_id=session.id,
-                status=LineStatus.CONFIRMED,
-                base_price_cents=session.price_resident_cents,
-                tshirt_size="M",
-                created_at=now,
+                cart_id=cart.id, person_id=child.id, session_id=session.id,
+                status=LineStatus.CONFIRMED, base_price_cents=session.price_resident_cents,
+                tshirt_size="M", created_at=now,
             )
         )
 

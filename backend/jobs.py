@@ -25,7 +25,9 @@ def run_due_jobs(
     """Run what is due now; returns counts per job (the outbox dispatch is A2's)."""
     expiries = run_transaction(
         session_factory,
-        lambda db: waitlist.expire_and_cascade(db, clock=clock, settings=settings, gateway=gateway),
+        lambda db: waitlist.expire_and_cascade(
+            db, clock=clock, settings=settings, gateway=gateway
+        ),
     )
     # Provider calls: each between two transactions of its own, never inside one.
     charges = installment_charges.charge_due_installments(

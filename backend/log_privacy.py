@@ -32,26 +32,9 @@ _PHONE = re.compile(r"(?<!\d)(\+?1[ .-]?)?\(?\d{3}\)?[ .-]?\d{3}[ .-]?(\d{4})(?!
 # Extras (and attributes) whose whole value is a secret or a health detail.
 SENSITIVE_FIELDS = frozenset(
     {
-        "code",
-        "otp",
-        "token",
-        "family_token",
-        "widget_token",
-        "pay_token",
-        "password",
-        "secret",
-        "authorization",
-        "body",
-        "subject",
-        "card_number",
-        "health",
-        "health_record",
-        "allergies",
-        "medication",
-        "medications",
-        "diagnosis",
-        "notes",
-        "nas",
+        "code", "otp", "token", "family_token", "widget_token", "pay_token", "password",
+        "secret", "authorization", "body", "subject", "card_number", "health", "health_record",
+        "allergies", "medication", "medications", "diagnosis", "notes", "nas",
     }
 )
 

@@ -135,10 +135,8 @@ class Settings:
         elif self.smtp_security not in ("none", "starttls", "tls"):
             problems.append(f"SMTP_SECURITY={self.smtp_security}: use starttls, tls or none")
         elif self.smtp_username and self.smtp_security == "none":
-            problems.append(
-                "SMTP_USERNAME set with SMTP_SECURITY=none: the password would travel "
-                "in clear (use starttls or tls)"
-            )
+            problems.append("SMTP_USERNAME set with SMTP_SECURITY=none: the password would travel "
+                            "in clear (use starttls or tls)")
         elif bool(self.smtp_username) != bool(self.smtp_password):
             problems.append("SMTP_USERNAME and SMTP_PASSWORD go together")
         return problems
@@ -199,7 +197,9 @@ class Settings:
                 env.get("RETENTION_CONVERSATION_DAYS", base.retention_conversation_days)
             ),
             tracker_database_url=env.get("TRACKER_DATABASE_URL", ""),
-            staff_session_minutes=int(env.get("STAFF_SESSION_MINUTES", base.staff_session_minutes)),
+            staff_session_minutes=int(
+                env.get("STAFF_SESSION_MINUTES", base.staff_session_minutes)
+            ),
             staff_token_days=int(env.get("STAFF_TOKEN_DAYS", base.staff_token_days)),
             smtp_security=env.get("SMTP_SECURITY", base.smtp_security).strip().lower(),
             smtp_username=env.get("SMTP_USERNAME", ""),

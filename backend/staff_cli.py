@@ -131,8 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("delete", help="Loi 25: delete a family's personal data")
     p.add_argument("client_number")
     p.add_argument(
-        "--force",
-        action="store_true",
+        "--force", action="store_true",
         help="even with places held or paid (cart lines cancelled, paid ones anonymised)",
     )
     p = sub.add_parser("revoke-sessions", help="sign a family out of every open chat session")
@@ -207,7 +206,9 @@ def _accounts(args: argparse.Namespace, ctx: Context, stdin: TextIO) -> Any:
         )
     if command in ("disable", "enable"):
         active = command == "enable"
-        return ctx.run(lambda db: staff_accounts.set_active(db, args.username, active, clock=clock))
+        return ctx.run(
+            lambda db: staff_accounts.set_active(db, args.username, active, clock=clock)
+        )
     if command == "token":
         days = ctx.settings.staff_token_days
         return ctx.run(
@@ -248,13 +249,9 @@ def _export(args: argparse.Namespace, ctx: Context, staff_name: str | None) -> d
         fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fp:
             json.dump(jsonable(data), fp, ensure_ascii=False, indent=2)
-        return {
-            "written": args.out,
-            "members": len(data["members"]),
-            "lines": len(data["lines"]),
-            "orders": len(data["orders"]),
-            "messages": len(data["messages"]),
-        }
+        return {"written": args.out, "members": len(data["members"]),
+                "lines": len(data["lines"]), "orders": len(data["orders"]),
+                "messages": len(data["messages"])}
 
     return ctx.run(export)
 
@@ -264,53 +261,31 @@ def _act(args: argparse.Namespace, ctx: Context) -> Any:
     name = args.staff
     deps = ctx.deps
     if args.command == "approve":
-        return ctx.run(
-            lambda db: staff.approve_family(
-                db, args.client_number, clock=ctx.clock, actor=_actor(db, name)
-            )
-        )
+        return ctx.run(lambda db: staff.approve_family(
+            db, args.client_number, clock=ctx.clock, actor=_actor(db, name)))
     if args.command == "family":
-        return ctx.run(
-            lambda db: staff.family_file(
-                db,
-                args.client_number,
-                clock=ctx.clock,
-                settings=ctx.settings,
-                actor=_actor(db, name),
-            )
-        )
+        return ctx.run(lambda db: staff.family_file(
+            db, args.client_number, clock=ctx.clock, settings=ctx.settings,
+            actor=_actor(db, name)))
     if args.command == "capacity":
-        return ctx.run(
-            lambda db: staff.set_capacity(
-                db, args.session_id, args.capacity, **deps, actor=_actor(db, name)
-            )
-        )
+        return ctx.run(lambda db: staff.set_capacity(
+            db, args.session_id, args.capacity, **deps, actor=_actor(db, name)))
     if args.command == "cancel":
-        return ctx.run(
-            lambda db: staff.cancel_line(db, args.line_id, **deps, actor=_actor(db, name))
-        )
+        return ctx.run(lambda db: staff.cancel_line(
+            db, args.line_id, **deps, actor=_actor(db, name)))
     if args.command == "season":
-        return ctx.run(
-            lambda db: staff.set_payment_mode(
-                db, args.season_id, args.payment_mode, **deps, actor=_actor(db, name)
-            )
-        )
+        return ctx.run(lambda db: staff.set_payment_mode(
+            db, args.season_id, args.payment_mode, **deps, actor=_actor(db, name)))
     if args.command == "audit":
         return ctx.run(lambda db: _audit(db, args, _actor(db, name)))
     if args.command == "export":
         return _export(args, ctx, name)
     if args.command == "revoke-sessions":
-        return ctx.run(
-            lambda db: staff.revoke_family_sessions(
-                db, args.client_number, clock=ctx.clock, actor=_actor(db, name)
-            )
-        )
+        return ctx.run(lambda db: staff.revoke_family_sessions(
+            db, args.client_number, clock=ctx.clock, actor=_actor(db, name)))
     if args.command == "delete":
-        return ctx.run(
-            lambda db: family_data.delete_family(
-                db, args.client_number, force=args.force, **deps, actor=_actor(db, name)
-            )
-        )
+        return ctx.run(lambda db: family_data.delete_family(
+            db, args.client_number, force=args.force, **deps, actor=_actor(db, name)))
     ctx.run(lambda db: require(_actor(db, name).role, Action.RUN_JOBS))
     return _jobs(ctx)
 
@@ -336,7 +311,9 @@ def main(
     settings = settings or Settings.from_env()
     ctx = Context(settings, _clock(settings, args.now))
     try:
-        result: Any = _accounts(args, ctx, stdin) if args.command == "staff" else _act(args, ctx)
+        result: Any = (
+            _accounts(args, ctx, stdin) if args.command == "staff" else _act(args, ctx)
+        )
     except FileExistsError:
         print(f"{args.out}: ce fichier existe déjà, rien n'a été exporté.", file=err)
         return 1

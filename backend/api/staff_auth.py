@@ -48,7 +48,9 @@ async def login(request: Request) -> HTTPResponse:
         lambda db: staff_accounts.stored_password(db, body.username, now=now), write=False
     )
     try:
-        staff_id = await st.run_sync(lambda: staff_accounts.check_password(stored, body.password))
+        staff_id = await st.run_sync(
+            lambda: staff_accounts.check_password(stored, body.password)
+        )
     except StaffRefusal:
         if stored is not None and not stored.locked:
             await st.db(
@@ -87,7 +89,8 @@ async def login(request: Request) -> HTTPResponse:
 async def logout(request: Request) -> HTTPResponse:
     st = state(request)
     token = str(
-        auth.bearer(request.headers.get("authorization")) or request.cookies.get(STAFF_COOKIE, "")
+        auth.bearer(request.headers.get("authorization"))
+        or request.cookies.get(STAFF_COOKIE, "")
     )
     await st.db(lambda db: staff_accounts.revoke(db, token, clock=st.clock))
     response = ok({"logged_out": True})

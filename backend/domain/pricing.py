@@ -8,3 +8,4 @@ def session_price(
     *, resident: bool, price_resident_cents: int, price_nonresident_cents: int
 ) -> int:
     return price_resident_cents if resident else price_nonresident_cents
+

@@ -26,3 +26,4 @@ def ranking(waiting: Iterable[Entry]) -> list[Entry]:
 def positions(waiting: Iterable[Entry]) -> dict[int, int]:
     """entry id -> position (1-based) among the entries still waiting."""
     return {e.id: i for i, e in enumerate(ranking(waiting), start=1)}
+

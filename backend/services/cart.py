@@ -192,17 +192,8 @@ def add_lines(
             ).all()
         )
     results, new_lines = _decide(
-        db,
-        family,
-        child,
-        cart.id,
-        sorted(sessions, key=lambda s: s.id),
-        codes,
-        size,
-        join_waitlist,
-        existing=existing,
-        now=now,
-        settings=settings,
+        db, family, child, cart.id, sorted(sessions, key=lambda s: s.id), codes, size,
+        join_waitlist, existing=existing, now=now, settings=settings,
     )
     db.flush()  # the new lines, in one INSERT
     if cascaded:
@@ -292,9 +283,8 @@ def _decide(
                 if not join_waitlist:
                     result["outcome"] = "full"
                     continue
-                line = _new_line(
-                    db, family, child, cart_id, s, chosen[s.id], size, now, holds_place=False
-                )
+                line = _new_line(db, family, child, cart_id, s, chosen[s.id], size, now,
+                                 holds_place=False)
                 line.status = LineStatus.WAITLISTED
                 line.waitlisted_at = now
                 result["outcome"] = "waitlisted"
@@ -308,9 +298,8 @@ def _decide(
                 capacity.release(db, s.pool_id)
                 result.update(outcome="option_full", option=missing.code)
                 continue
-            line = _new_line(
-                db, family, child, cart_id, s, chosen[s.id], size, now, holds_place=True
-            )
+            line = _new_line(db, family, child, cart_id, s, chosen[s.id], size, now,
+                             holds_place=True)
             line.status = LineStatus.HELD
             line.hold_expires_at = holds.hold_expires_at(now, settings.hold_minutes)
             result["outcome"] = "held"

@@ -52,9 +52,7 @@ def _family(db: Session, client_number: str) -> Family:
 def _lines(db: Session, family_id: int) -> list[Line]:
     return list(
         db.scalars(
-            select(Line)
-            .join(Cart, Cart.id == Line.cart_id)
-            .where(Cart.family_id == family_id)
+            select(Line).join(Cart, Cart.id == Line.cart_id).where(Cart.family_id == family_id)
             .order_by(Line.id)
         ).all()
     )
@@ -88,19 +86,17 @@ def _message(n: Notification) -> dict[str, Any]:
     }
 
 
-def export_family(db: Session, client_number: str, *, clock: Clock, actor: Actor) -> dict[str, Any]:
+def export_family(
+    db: Session, client_number: str, *, clock: Clock, actor: Actor
+) -> dict[str, Any]:
     """Everything held about the family: file, members (health records included: the data
     is theirs), lines, orders with installments and refunds, messages sent."""
     require(actor.role, Action.EXPORT)
     family = _family(db, client_number)
     orders = db.scalars(select(Order).where(Order.family_id == family.id).order_by(Order.id)).all()
-    refunds = (
-        db.scalars(
-            select(Refund).where(Refund.order_id.in_([o.id for o in orders])).order_by(Refund.id)
-        ).all()
-        if orders
-        else []
-    )
+    refunds = db.scalars(
+        select(Refund).where(Refund.order_id.in_([o.id for o in orders])).order_by(Refund.id)
+    ).all() if orders else []
     messages = db.scalars(
         select(Notification).where(Notification.family_id == family.id).order_by(Notification.id)
     ).all()
@@ -148,19 +144,10 @@ def export_family(db: Session, client_number: str, *, clock: Clock, actor: Actor
         "messages": [_message(n) for n in messages],
     }
     audit.record(
-        db,
-        actor,
-        "family_exported",
-        target_type="family",
-        target_id=family.id,
-        family_id=family.id,
-        clock=clock,
-        detail={
-            "members": len(members),
-            "lines": len(lines),
-            "orders": len(orders),
-            "messages": len(messages),
-        },
+        db, actor, "family_exported", target_type="family", target_id=family.id,
+        family_id=family.id, clock=clock,
+        detail={"members": len(members), "lines": len(lines),
+                "orders": len(orders), "messages": len(messages)},
     )
     return data
 
@@ -224,18 +211,14 @@ def delete_family(
         "people_deleted": removed_people,
         "people_anonymised": len(kept),
         "lines_cancelled": cancelled,
-        "registrations_kept": [line.id for line in lines if line.status == LineStatus.CONFIRMED],
+        "registrations_kept": [
+            line.id for line in lines if line.status == LineStatus.CONFIRMED
+        ],
         "messages_deleted": int(getattr(messages, "rowcount", 0) or 0),
     }
     audit.record(
-        db,
-        actor,
-        "family_deleted",
-        target_type="family",
-        target_id=family.id,
-        family_id=family.id,
-        clock=clock,
-        detail={"forced": force, **result},
+        db, actor, "family_deleted", target_type="family", target_id=family.id,
+        family_id=family.id, clock=clock, detail={"forced": force, **result},
     )
     db.flush()
     return result

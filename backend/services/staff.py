@@ -65,14 +65,8 @@ def approve_family(
         family.status = AccountStatus.APPROVED
         outbox.enqueue(db, clock=clock, family=family, kind="account_approved", params={})
         audit.record(
-            db,
-            actor,
-            "family_approved",
-            target_type="family",
-            target_id=family.id,
-            family_id=family.id,
-            clock=clock,
-            detail={"from": was},
+            db, actor, "family_approved", target_type="family", target_id=family.id,
+            family_id=family.id, clock=clock, detail={"from": was},
         )
     db.flush()
     return family_dict(db, family)
@@ -87,14 +81,8 @@ def revoke_family_sessions(
     result = auth.revoke_family_sessions(db, client_number)
     family_id = db.scalar(select(Family.id).where(Family.client_number == client_number))
     audit.record(
-        db,
-        actor,
-        "family_sessions_revoked",
-        target_type="family",
-        target_id=family_id,
-        family_id=family_id,
-        clock=clock,
-        detail=result,
+        db, actor, "family_sessions_revoked", target_type="family", target_id=family_id,
+        family_id=family_id, clock=clock, detail=result,
     )
     return result
 
@@ -142,13 +130,8 @@ def set_capacity(
         raise RegistrationError("invalid_request", fields={"capacity": f"min_{taken}"})
     waitlist.offer_free_places(db, session.id, clock=clock, settings=settings, gateway=gateway)
     audit.record(
-        db,
-        actor,
-        "capacity_changed",
-        target_type="session",
-        target_id=session.id,
-        clock=clock,
-        detail={"from": before, "to": capacity_},
+        db, actor, "capacity_changed", target_type="session", target_id=session.id,
+        clock=clock, detail={"from": before, "to": capacity_},
     )
     db.flush()
     return _session_counts(db, session)
@@ -209,13 +192,8 @@ def cancel_line(
             db, line.session_id, clock=clock, settings=settings, gateway=gateway
         )
     audit.record(
-        db,
-        actor,
-        "line_cancelled",
-        target_type="line",
-        target_id=line.id,
-        family_id=line.cart.family_id,
-        clock=clock,
+        db, actor, "line_cancelled", target_type="line", target_id=line.id,
+        family_id=line.cart.family_id, clock=clock,
         detail={
             "from": was.value,
             "order_id": line.order_id,
@@ -280,13 +258,8 @@ def set_payment_mode(
     was = season.payment_mode.value
     season.payment_mode = new
     audit.record(
-        db,
-        actor,
-        "payment_mode_changed",
-        target_type="season",
-        target_id=season.id,
-        clock=clock,
-        detail={"from": was, "to": new.value, "payment_links_sent": links},
+        db, actor, "payment_mode_changed", target_type="season", target_id=season.id,
+        clock=clock, detail={"from": was, "to": new.value, "payment_links_sent": links},
     )
     db.flush()
     return {"id": season.id, "payment_mode": season.payment_mode.value, "payment_links_sent": links}
@@ -336,9 +309,7 @@ def group_roster(db: Session, group_id: int, *, actor: Actor) -> dict[str, Any]:
                 "last_name": person.last_name,
                 "birth_date": views.iso(person.birth_date),
                 "sessions": [],
-                "health": None
-                if health is None
-                else {
+                "health": None if health is None else {
                     "allergies": health.allergies,
                     "medication": health.medication,
                     "glasses": health.glasses,

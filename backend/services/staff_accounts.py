@@ -257,11 +257,8 @@ def open_session(
         "session_token": token,
         "csrf_token": csrf,
         "expires_at": expires.isoformat(),
-        "staff": {
-            "username": account.username,
-            "role": account.role,
-            "groups": [g.group_id for g in account.groups],
-        },
+        "staff": {"username": account.username, "role": account.role,
+                  "groups": [g.group_id for g in account.groups]},
     }
 
 

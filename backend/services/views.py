@@ -30,7 +30,9 @@ def iso(value: date | datetime | None) -> str | None:
 # What line_dict reads, loaded with the lines instead of one query per line and relation.
 LINE_VIEW_LOADS = (
     selectinload(Line.options).joinedload(LineOption.session_option),
-    joinedload(Line.session).joinedload(ActivitySession.group).joinedload(Group.program),
+    joinedload(Line.session)
+    .joinedload(ActivitySession.group)
+    .joinedload(Group.program),
     joinedload(Line.session).joinedload(ActivitySession.group).joinedload(Group.site),
     joinedload(Line.person),
 )
@@ -118,7 +120,10 @@ def order_dict(db: Session, order: Order, settings: Settings | None = None) -> d
     live = {InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED}
     due = sum(i.amount_cents for i in order.installments if i.status in live)
     lines = db.scalars(
-        select(Line).where(Line.order_id == order.id).order_by(Line.id).options(*LINE_VIEW_LOADS)
+        select(Line)
+        .where(Line.order_id == order.id)
+        .order_by(Line.id)
+        .options(*LINE_VIEW_LOADS)
     ).all()
     result: dict[str, Any] = {
         "id": order.id,

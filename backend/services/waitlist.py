@@ -370,3 +370,4 @@ def waitlist_length(db: Session, session_id: int) -> int:
         )
         or 0
     )
+

@@ -21,7 +21,11 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return config.attributes.get("url") or os.environ.get("DATABASE_URL") or Settings().database_url
+    return (
+        config.attributes.get("url")
+        or os.environ.get("DATABASE_URL")
+        or Settings().database_url
+    )
 
 
 def _run(connection: Connection) -> None:
