@@ -33,10 +33,8 @@ def run_due_jobs(
     charges = installment_charges.charge_due_installments(
         session_factory, clock=clock, settings=settings, gateway=gateway
     )
-    charges.update(
-        installment_charges.reconcile(
-            session_factory, clock=clock, settings=settings, gateway=gateway
-        )
+    reconciled = installment_charges.reconcile(
+        session_factory, clock=clock, settings=settings, gateway=gateway
     )
     forgotten = dict(retention.NOTHING_DONE)
     if run_transaction(
@@ -50,4 +48,9 @@ def run_due_jobs(
     forgotten["conversations_deleted"] = retention.forget_old_conversations(
         clock=clock, settings=settings
     )
-    return {"expiries": expiries, "installments": charges, "retention": forgotten}
+    return {
+        "expiries": expiries,
+        "installments": charges,
+        "payments": reconciled,
+        "retention": forgotten,
+    }
