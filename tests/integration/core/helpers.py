@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
+from localstripe_process import SECRET_KEY, browser_confirms_setup, card_on_file, shared
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,9 +33,7 @@ from backend.db.models import Session as ActivitySession
 from backend.db.notifications import Notification
 from backend.demo import seed_demo
 from backend.services import payments, queries
-from backend.services.card_payments import Payer
 from backend.settings import Settings
-from localstripe_process import SECRET_KEY, browser_confirms_setup, card_on_file, shared
 
 T = TypeVar("T")
 
@@ -224,35 +224,40 @@ def pay_at_provider(
     payment tagged with the link's installment; the backend records it when the result is
     delivered (`deliver_payment`). A card that declines later is attached for a later
     installment only: the payment itself is made with an approved card."""
-    token = h.run(lambda db: db.get(Order, order_id).pay_token)  # type: ignore[union-attr]
-    payer = Payer(h.factory, gateway=h.gateway, clock=h.clock, settings=h.settings)
-    page = payer.open_page(token)
-    status, body = browser_confirms_setup(shared(), page.client_secret, CARD_APPROVED)
-    assert status == 200, body
-    setup = h.gateway.retrieve_card_setup(str(body["id"]))
-    assert setup.payment_method_id is not None
-    h.gateway.attach_card(payment_method_id=setup.payment_method_id, customer_id=setup.customer_id)
-
-    def installment_id(db: Session) -> int:
+    def link(db: Session) -> tuple[int, int, str | None, int]:
         order = db.get(Order, order_id)
         assert order is not None
-        return next(
-            i.id for i in order.installments if i.gateway_session_id == order.gateway_session_id
+        inst = next(
+            i for i in order.installments if i.gateway_session_id == order.gateway_session_id
         )
+        return inst.id, inst.amount_cents, order.gateway_customer_id, order.family_id
 
-    inst = h.run(installment_id)
+    inst, due, customer, family_id = h.run(link)
+    if customer is None:
+        customer = h.gateway.ensure_customer(family_id=family_id, idempotency_key="unused")
+
+        def keep(db: Session) -> None:
+            db.get(Order, order_id).gateway_customer_id = customer  # type: ignore[union-attr]
+
+        h.run(keep)
+    setup = h.gateway.create_card_setup(customer_id=customer, idempotency_key="unused")
+    status, body = browser_confirms_setup(shared(), setup.client_secret, CARD_APPROVED)
+    assert status == 200, body
+    confirmed = h.gateway.retrieve_card_setup(setup.id)
+    assert confirmed.payment_method_id is not None
+    h.gateway.attach_card(payment_method_id=confirmed.payment_method_id, customer_id=customer)
     payment = h.gateway.create_payment(
-        customer_id=setup.customer_id,
-        payment_method_id=setup.payment_method_id,
-        amount_cents=int(page.view["amount_cents"]) if amount_cents is None else amount_cents,
+        customer_id=customer,
+        payment_method_id=confirmed.payment_method_id,
+        amount_cents=due if amount_cents is None else amount_cents,
         tags=PaymentTags(order_id=order_id, installment_id=inst, attempt=attempt),
-        idempotency_key=f"test-{order_id}-{inst}-{attempt}",
+        idempotency_key=f"test-{order_id}-{inst}-{attempt}-{secrets.token_hex(4)}",
         confirm=True,
     )
     assert payment.status == PaymentStatus.SUCCEEDED
-    kept = setup.payment_method_id
+    kept = confirmed.payment_method_id
     if card == CARD_DECLINES_LATER:
-        kept = card_on_file(shared(), setup.customer_id, card)
+        kept = card_on_file(shared(), customer, card)
     return PaidAtProvider(payment, kept)
 
 

@@ -14,7 +14,7 @@ from backend.adapters.clock import ManualClock, from_local
 from backend.db.models import CapacityPool, Installment, Line, LineStatus, Order, SessionOption
 from backend.domain.errors import RegistrationError
 from backend.jobs import run_due_jobs
-from backend.services import cart, catalog, checkout, family, payments, staff, waitlist
+from backend.services import cart, catalog, checkout, family, staff, waitlist
 from tests.integration.core.helpers import (
     CARD_APPROVED,
     CARD_DECLINES_LATER,
