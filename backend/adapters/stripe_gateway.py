@@ -305,18 +305,30 @@ class StripeGateway:
     # ------------------------------------------------------------------ webhooks
 
     def parse_event(self, payload: bytes, signature: str | None) -> PaymentEvent:
+        """Raises WebhookRejected (not signed by our secret, or stale) or ValueError (signed,
+        but not an event we can read)."""
         try:
+            # The signature first, then the library's own parsing (ValueError: not JSON).
             stripe.Webhook.construct_event(
                 payload, signature or "", self._webhook_secret, WEBHOOK_TOLERANCE_SECONDS
             )
-        except (stripe.SignatureVerificationError, ValueError):
+        except stripe.SignatureVerificationError:
             raise WebhookRejected from None
         body = json.loads(payload)
+        if not isinstance(body, dict):
+            raise ValueError("event")
+        event_id, created = body.get("id"), body.get("created") or 0
+        if not isinstance(event_id, str) or not event_id or len(event_id) > 64:
+            raise ValueError("id")
+        if not isinstance(created, int):
+            raise ValueError("created")
         kind = _EVENT_KINDS.get(str(body.get("type")), EventKind.OTHER)
         payment = None
-        obj = (body.get("data") or {}).get("object")
-        if kind != EventKind.OTHER and isinstance(obj, dict):
+        if kind != EventKind.OTHER:
+            obj = (body.get("data") or {}).get("object")
+            if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+                raise ValueError("data.object")
+            if not isinstance(obj.get("amount"), int) or isinstance(obj.get("amount"), bool):
+                raise ValueError("amount")
             payment = self._payment(obj)
-        return PaymentEvent(
-            id=str(body["id"]), kind=kind, created=int(body.get("created") or 0), payment=payment
-        )
+        return PaymentEvent(id=event_id, kind=kind, created=created, payment=payment)

@@ -14,10 +14,11 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from backend.adapters.gateway import EventKind, GatewayError, PaymentEvent, WebhookRejected
-from backend.api.common import ok, state
+from backend.api.common import invalid, ok, state
 from backend.api.openapi_doc import GATEWAY, documented
 from backend.api.responses import WebhookReceived
 from backend.domain.errors import RegistrationError
+from backend.i18n import field_message
 from backend.services import installment_charges, payments
 
 log = logging.getLogger(__name__)
@@ -30,15 +31,18 @@ SIGNATURE_HEADER = "Stripe-Signature"
 @bp.post("/webhook")
 @openapi.summary("Stripe events (signed): payment_intent.succeeded, payment_intent.payment_failed")
 @openapi.body({"application/json": {"type": "object"}}, required=True)
-@documented(WebhookReceived, refusals=(401,), auth=GATEWAY)
+@documented(WebhookReceived, refusals=(401, 422), auth=GATEWAY)
 async def webhook(request: Request) -> HTTPResponse:
     st = state(request)
     raw = request.body or b""
     header = request.headers.get(SIGNATURE_HEADER)
     try:
         event = st.gateway.parse_event(raw, header)
-    except (WebhookRejected, ValueError, KeyError, TypeError):
+    except WebhookRejected:
         raise RegistrationError("unauthorized") from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        # Signed by Stripe but not an event we can read: refused, nothing recorded.
+        raise invalid({"body": field_message("not_json")}) from None
     result = await st.db(lambda db: _handle(db, event, st))
     if result.get("outcome") == "unknown_payment" and event.payment is not None:
         payment = event.payment
