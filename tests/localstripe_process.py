@@ -141,3 +141,29 @@ def refunds_of(server: LocalStripe, payment_id: str) -> list[int]:
     """The amounts refunded at the provider for a payment."""
     client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": server.base})
     return [int(r.amount) for r in client.v1.refunds.list(params={"payment_intent": payment_id})]
+
+
+async def pay_on_page(url: str, number: str) -> tuple[int, dict[str, Any]]:
+    """A parent paying on the hosted page: the page, the card given to the provider's script
+    (localstripe's Stripe.js request), then the page's own POST with the card-setup id only."""
+    import asyncio
+    import re
+
+    import httpx
+
+    async with httpx.AsyncClient(timeout=30) as browser:
+        page = await browser.get(url)
+        assert page.status_code == 200, page.text
+        found = re.search(
+            r'<script type="application/json" id="config">(.*?)</script>', page.text, re.S
+        )
+        assert found, page.text
+        config = json.loads(found.group(1))
+        server = shared()
+        status, setup = await asyncio.to_thread(
+            browser_confirms_setup, server, config["secret"], number
+        )
+        if status != 200:
+            return status, setup
+        answer = await browser.post(url + "/pay", json={"setup_id": setup["id"]})
+        return answer.status_code, dict(answer.json())
