@@ -39,8 +39,14 @@ from backend.db.engine import make_engine  # noqa: E402
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 WEBHOOK_SECRET = "whsec_browser_localstripe"
 T = TypeVar("T")
 
@@ -68,10 +74,15 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[_Loop, Back
     seed_demo_data(url, clock)
     server = shared()
     loop = _Loop()
-    backend = loop.run(start_backend(
-        url, clock=clock, stripe_api_base=server.base,
-        stripe_js_url=f"{server.base}/js.stripe.com/v3/", stripe_webhook_secret=WEBHOOK_SECRET,
-    ))
+    backend = loop.run(
+        start_backend(
+            url,
+            clock=clock,
+            stripe_api_base=server.base,
+            stripe_js_url=f"{server.base}/js.stripe.com/v3/",
+            stripe_webhook_secret=WEBHOOK_SECRET,
+        )
+    )
     server.register_webhook(f"{backend.base_url}/api/gateway/webhook", WEBHOOK_SECRET)
     try:
         yield loop, backend
@@ -84,13 +95,28 @@ async def _order(city: Backend) -> dict[str, Any]:
     me = await identify(city, "100001", "418-555-0101")
     token = me["family_token"]
     sessions = await camp_sessions(city, "Parc de la Rivière", "9-12 ans")
-    r = await city.call("POST", "/api/cart/lines", token=token, json={
-        "child_id": me["family"]["children"][0]["id"], "session_ids": [sessions[2]],
-        "tshirt_size": "M"})
+    r = await city.call(
+        "POST",
+        "/api/cart/lines",
+        token=token,
+        json={
+            "child_id": me["family"]["children"][0]["id"],
+            "session_ids": [sessions[2]],
+            "tshirt_size": "M",
+        },
+    )
     assert r.status_code == 200, r.text
-    r = await city.call("POST", "/api/checkout", token=token, json={
-        "installments": 1, "accept_terms": True, "card_on_file_consent": False,
-        "idempotency_key": "browser-order"})
+    r = await city.call(
+        "POST",
+        "/api/checkout",
+        token=token,
+        json={
+            "installments": 1,
+            "accept_terms": True,
+            "card_on_file_consent": False,
+            "idempotency_key": "browser-order",
+        },
+    )
     assert r.status_code == 201, r.text
     return dict(r.json())
 
@@ -99,8 +125,11 @@ def _order_status(backend: Backend, order_id: int) -> str:
     engine = make_engine(backend.settings.database_url)
     try:
         with engine.connect() as conn:
-            return str(conn.execute(text("SELECT status FROM orders WHERE id = :o"),
-                                    {"o": order_id}).scalar_one())
+            return str(
+                conn.execute(
+                    text("SELECT status FROM orders WHERE id = :o"), {"o": order_id}
+                ).scalar_one()
+            )
     finally:
         engine.dispose()
 
@@ -118,8 +147,10 @@ def test_a_parent_pays_a_demo_order_on_the_hosted_page(city: tuple[_Loop, Backen
         try:
             page = chromium.new_page(locale="fr-CA")
             page.on("console", lambda message: events.append(message.text))
-            page.on("request", lambda request: events.append(request.url + " " +
-                                                             (request.post_data or "")))
+            page.on(
+                "request",
+                lambda request: events.append(request.url + " " + (request.post_data or "")),
+            )
             page.goto(order["payment_url"])
             expect(page.locator("h1")).to_have_text("Paiement sécurisé")
             expect(page.locator("#commande")).to_contain_text(str(order["order_id"]))

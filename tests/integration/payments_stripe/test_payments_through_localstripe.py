@@ -155,16 +155,23 @@ async def _order(
         "POST",
         "/api/cart/lines",
         token=token,
-        json={"child_id": child["id"], "session_ids": [sessions[w] for w in weeks],
-              "tshirt_size": "M"},
+        json={
+            "child_id": child["id"],
+            "session_ids": [sessions[w] for w in weeks],
+            "tshirt_size": "M",
+        },
     )
     assert r.status_code == 200, r.text
     r = await city.call(
         "POST",
         "/api/checkout",
         token=token,
-        json={"installments": n, "accept_terms": True, "card_on_file_consent": consent,
-              "idempotency_key": f"order-{client}-{n}"},
+        json={
+            "installments": n,
+            "accept_terms": True,
+            "card_on_file_consent": consent,
+            "idempotency_key": f"order-{client}-{n}",
+        },
     )
     assert r.status_code == 201, r.text
     return token, r.json()
@@ -177,8 +184,9 @@ async def _pay(url: str, number: str) -> tuple[int, dict[str, Any], str]:
         page = await browser.get(url)
         assert page.status_code == 200, page.text
         config = json.loads(
-            re.search(r'<script type="application/json" id="config">(.*?)</script>', page.text,
-                      re.S).group(1)  # type: ignore[union-attr]
+            re.search(
+                r'<script type="application/json" id="config">(.*?)</script>', page.text, re.S
+            ).group(1)  # type: ignore[union-attr]
         )
         status, setup = await asyncio.to_thread(
             browser_confirms_setup, shared(), config["secret"], number
@@ -197,8 +205,10 @@ async def _view(city: Backend, token: str, order_id: int) -> dict[str, Any]:
 
 def _payment_of(city: Backend, order_id: int, seq: int) -> str:
     [(charge,)] = _rows(
-        city, "SELECT charge_id FROM installment WHERE order_id = :o AND seq = :s",
-        o=order_id, s=seq,
+        city,
+        "SELECT charge_id FROM installment WHERE order_id = :o AND seq = :s",
+        o=order_id,
+        s=seq,
     )
     return str(charge)
 
@@ -231,12 +241,17 @@ async def test_two_installments_paid_on_the_page_then_by_the_job(
     )
     async with httpx.AsyncClient(timeout=10) as client:
         for _ in range(2):
-            r = await client.post(f"{city.base_url}/api/gateway/webhook", content=body,
-                                  headers={"Stripe-Signature": signature})
+            r = await client.post(
+                f"{city.base_url}/api/gateway/webhook",
+                content=body,
+                headers={"Stripe-Signature": signature},
+            )
             assert r.status_code == 200 and r.json()["result"]["outcome"] == "duplicate", r.text
-        forged = await client.post(f"{city.base_url}/api/gateway/webhook",
-                                   content=body.replace(b"14000", b"28000"),
-                                   headers={"Stripe-Signature": signature})
+        forged = await client.post(
+            f"{city.base_url}/api/gateway/webhook",
+            content=body.replace(b"14000", b"28000"),
+            headers={"Stripe-Signature": signature},
+        )
         assert forged.status_code == 401
     view = await _view(city, token, order["order_id"])
     assert view["status"] == "partially_paid" and view["paid_cents"] == 14000
@@ -297,13 +312,16 @@ async def test_declined_second_installment_sends_a_link_that_works(city: Backend
     status, answer, _page = await _pay(order["payment_url"], APPROVED)
     assert status == 200 and answer["status"] == "paid"
     # The card on file is one that attaches but declines at charge (localstripe's 0341).
-    [(customer,)] = _rows(city, "SELECT gateway_customer_id FROM orders WHERE id = :o",
-                          o=order["order_id"])
+    [(customer,)] = _rows(
+        city, "SELECT gateway_customer_id FROM orders WHERE id = :o", o=order["order_id"]
+    )
     declining = card_on_file(shared(), str(customer), DECLINES_LATER)
     engine = make_engine(city.settings.database_url)
     with engine.begin() as conn:
-        conn.execute(text("UPDATE orders SET card_token = :c WHERE id = :o"),
-                     {"c": declining, "o": order["order_id"]})
+        conn.execute(
+            text("UPDATE orders SET card_token = :c WHERE id = :o"),
+            {"c": declining, "o": order["order_id"]},
+        )
     engine.dispose()
 
     city.clock.set(from_local(datetime(2027, 5, 20, 9, 0)))
@@ -326,8 +344,10 @@ async def test_webhooks_in_any_order_and_payments_we_do_not_know(
 ) -> None:
     token, order = await _order(city, "100001", "418-555-0101", "9-12 ans", [2], 1, False)
     [(inst_id, customer)] = _rows(
-        city, "SELECT i.id, o.gateway_customer_id FROM installment i JOIN orders o "
-        "ON o.id = i.order_id WHERE o.id = :o", o=order["order_id"],
+        city,
+        "SELECT i.id, o.gateway_customer_id FROM installment i JOIN orders o "
+        "ON o.id = i.order_id WHERE o.id = :o",
+        o=order["order_id"],
     )
     assert customer is None  # no page opened: the provider side is made here
     ours = _gateway(city)
@@ -339,13 +359,21 @@ async def test_webhooks_in_any_order_and_payments_we_do_not_know(
     tags = PaymentTags(order_id=order["order_id"], installment_id=int(inst_id), attempt=1)
     # A declined try and a paid one, both made by the page before it died: the webhooks alone
     # tell the backend. The failure is delivered last.
-    declined = ours.create_payment(customer_id=customer, payment_method_id=card(DECLINES_LATER),
-                                   amount_cents=9500, tags=tags, idempotency_key="d",
-                                   confirm=True)
+    declined = ours.create_payment(
+        customer_id=customer,
+        payment_method_id=card(DECLINES_LATER),
+        amount_cents=9500,
+        tags=tags,
+        idempotency_key="d",
+        confirm=True,
+    )
     paid = ours.create_payment(
-        customer_id=customer, payment_method_id=card(APPROVED), amount_cents=9500,
+        customer_id=customer,
+        payment_method_id=card(APPROVED),
+        amount_cents=9500,
         tags=PaymentTags(order_id=order["order_id"], installment_id=int(inst_id), attempt=2),
-        idempotency_key="p", confirm=True,
+        idempotency_key="p",
+        confirm=True,
     )
     [success] = await _until(
         lambda: _events_for(copies, "payment_intent.succeeded", paid.id), "succeeded"
@@ -354,14 +382,18 @@ async def test_webhooks_in_any_order_and_payments_we_do_not_know(
         lambda: _events_for(copies, "payment_intent.payment_failed", declined.id), "failed"
     )
     view = await _until(
-        lambda: _rows(city, "SELECT status FROM orders WHERE id = :o AND status = 'paid'",
-                      o=order["order_id"]),
+        lambda: _rows(
+            city, "SELECT status FROM orders WHERE id = :o AND status = 'paid'", o=order["order_id"]
+        ),
         "paid through the webhook",
     )
     async with httpx.AsyncClient(timeout=10) as client:
         for body, signature in (failure, success, failure):
-            r = await client.post(f"{city.base_url}/api/gateway/webhook", content=body,
-                                  headers={"Stripe-Signature": signature})
+            r = await client.post(
+                f"{city.base_url}/api/gateway/webhook",
+                content=body,
+                headers={"Stripe-Signature": signature},
+            )
             assert r.status_code == 200 and r.json()["result"]["outcome"] == "duplicate"
     view = await _view(city, token, order["order_id"])
     assert view["status"] == "paid" and view["paid_cents"] == 9500
@@ -369,21 +401,30 @@ async def test_webhooks_in_any_order_and_payments_we_do_not_know(
 
     # Tagged by us for an installment that does not exist: given back in full, and logged.
     stray = ours.create_payment(
-        customer_id=customer, payment_method_id=card(APPROVED), amount_cents=4200,
+        customer_id=customer,
+        payment_method_id=card(APPROVED),
+        amount_cents=4200,
         tags=PaymentTags(order_id=order["order_id"], installment_id=999_999, attempt=1),
-        idempotency_key="s", confirm=True,
+        idempotency_key="s",
+        confirm=True,
     )
     assert await _until(lambda: refunds_of(shared(), stray.id), "stray refunded") == [4200]
     # Another application's payment on the same account: left alone.
     other = _gateway(city, app="another-app").create_payment(
-        customer_id=customer, payment_method_id=card(APPROVED), amount_cents=4300,
-        tags=tags, idempotency_key="o", confirm=True,
+        customer_id=customer,
+        payment_method_id=card(APPROVED),
+        amount_cents=4300,
+        tags=tags,
+        idempotency_key="o",
+        confirm=True,
     )
     await _until(lambda: _events_for(copies, "payment_intent.succeeded", other.id), "other")
     await _until(
-        lambda: _rows(city, "SELECT 1 FROM gateway_event WHERE event_id = :e",
-                      e=json.loads(_events_for(copies, "payment_intent.succeeded",
-                                               other.id)[0][0])["id"]),
+        lambda: _rows(
+            city,
+            "SELECT 1 FROM gateway_event WHERE event_id = :e",
+            e=json.loads(_events_for(copies, "payment_intent.succeeded", other.id)[0][0])["id"],
+        ),
         "other recorded",
     )
     assert refunds_of(shared(), other.id) == []
@@ -401,15 +442,18 @@ async def test_refund_after_a_cancellation_and_a_second_payment_refunded(
 
     # A second payment for the same installment (another tab, say) arrives by webhook.
     [(inst_id, customer)] = _rows(
-        city, "SELECT i.id, o.gateway_customer_id FROM installment i JOIN orders o "
-        "ON o.id = i.order_id WHERE o.id = :o", o=order["order_id"],
+        city,
+        "SELECT i.id, o.gateway_customer_id FROM installment i JOIN orders o "
+        "ON o.id = i.order_id WHERE o.id = :o",
+        o=order["order_id"],
     )
     twin = _gateway(city).create_payment(
         customer_id=str(customer),
         payment_method_id=card_on_file(shared(), str(customer), APPROVED),
         amount_cents=19000,
         tags=PaymentTags(order_id=order["order_id"], installment_id=int(inst_id), attempt=9),
-        idempotency_key="twin", confirm=True,
+        idempotency_key="twin",
+        confirm=True,
     )
     assert await _until(lambda: refunds_of(shared(), twin.id), "twin refunded") == [19000]
     assert refunds_of(shared(), first) == []
@@ -417,14 +461,12 @@ async def test_refund_after_a_cancellation_and_a_second_payment_refunded(
     # Staff cancel one week: the refund the rules compute goes through Stripe's Refund API.
     view = await _view(city, token, order["order_id"])
     line = view["lines"][1]
-    r = await city.http.post(f"/api/staff/lines/{line['id']}/cancel",
-                             headers=city.staff_headers())
+    r = await city.http.post(f"/api/staff/lines/{line['id']}/cancel", headers=city.staff_headers())
     assert r.status_code == 200, r.text
     refunded = r.json()["refunded_cents"]
     assert refunded > 0
     assert refunds_of(shared(), first) == [refunded]
-    [(ledger,)] = _rows(city, "SELECT SUM(amount_cents) FROM refund WHERE charge_id = :c",
-                        c=first)
+    [(ledger,)] = _rows(city, "SELECT SUM(amount_cents) FROM refund WHERE charge_id = :c", c=first)
     assert ledger == refunded
 
 
