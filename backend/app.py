@@ -28,7 +28,6 @@ from backend.adapters.clock import Clock, SystemClock
 from backend.adapters.demo_clock import OffsetClock
 from backend.adapters.email import email_sender_from_settings
 from backend.adapters.gateway import PaymentGateway
-from backend.adapters.local_gateway import LocalGateway
 from backend.adapters.ports import EmailSender, SmsSender
 from backend.adapters.sms import sms_sender_from_settings
 from backend.api import cart as cart_routes
@@ -72,7 +71,7 @@ def create_app(
         clock = OffsetClock.demo() if settings.demo_mode else SystemClock()
     engine = make_engine(settings.database_url)
     if gateway is None:
-        gateway = wiring.local_gateway(settings, clock)
+        gateway = wiring.payment_gateway(settings)
     wiring.configure_branding(settings)
 
     # sanic-ext keeps the OpenAPI document in a process-wide singleton filled at server start;
@@ -290,9 +289,6 @@ async def _stop_background(app: Sanic[Any, Any]) -> None:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
     app.ctx.tasks = []
-    gateway = app_state(app).gateway
-    if isinstance(gateway, LocalGateway):
-        await gateway.close()
 
 
 async def _close(app: Sanic[Any, Any]) -> None:

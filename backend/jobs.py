@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.adapters.clock import Clock
 from backend.adapters.gateway import PaymentGateway
 from backend.db.engine import run_transaction
-from backend.services import payments, retention, waitlist
+from backend.services import installment_charges, retention, waitlist
 from backend.settings import Settings
 
 
@@ -29,11 +29,12 @@ def run_due_jobs(
             db, clock=clock, settings=settings, gateway=gateway
         ),
     )
-    charges = run_transaction(
-        session_factory,
-        lambda db: payments.charge_due_installments(
-            db, clock=clock, settings=settings, gateway=gateway
-        ),
+    # Provider calls: each between two transactions of its own, never inside one.
+    charges = installment_charges.charge_due_installments(
+        session_factory, clock=clock, settings=settings, gateway=gateway
+    )
+    reconciled = installment_charges.reconcile(
+        session_factory, clock=clock, settings=settings, gateway=gateway
     )
     forgotten = dict(retention.NOTHING_DONE)
     if run_transaction(
@@ -47,4 +48,9 @@ def run_due_jobs(
     forgotten["conversations_deleted"] = retention.forget_old_conversations(
         clock=clock, settings=settings
     )
-    return {"expiries": expiries, "installments": charges, "retention": forgotten}
+    return {
+        "expiries": expiries,
+        "installments": charges,
+        "payments": reconciled,
+        "retention": forgotten,
+    }

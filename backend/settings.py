@@ -21,7 +21,16 @@ class Settings:
     service_secret: str = "dev-service-secret"  # action server and bot channels
     link_secret: str = "dev-link-secret"  # signs payment links and family tokens' lookups
     widget_secret: str = "dev-widget-secret"  # shared with the city site (web chat identity)
-    gateway_webhook_secret: str = "dev-gateway-webhook-secret"
+    # Stripe (docs/DEPLOYMENT.md). The defaults are localstripe's, for the demo and the tests;
+    # production refuses to start with them. An empty API base means Stripe's own.
+    stripe_secret_key: str = "sk_test_localstripe"
+    stripe_publishable_key: str = "pk_test_localstripe"
+    stripe_webhook_secret: str = "whsec_localstripe_development"
+    stripe_api_base: str = ""
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    # Written into every payment's metadata: tells our payments from other applications' on the
+    # city's Stripe account.
+    stripe_app_name: str = "inscriptions-loisirs"
     city_name: str = "Ville de Val-Fleuri"
     city_phone: str = "418 555-0199"
     city_hours: str = "du lundi au vendredi, de 8 h 30 à 16 h 30"
@@ -89,7 +98,9 @@ class Settings:
             "SERVICE_SECRET": (self.service_secret, base.service_secret),
             "LINK_SECRET": (self.link_secret, base.link_secret),
             "WIDGET_SECRET": (self.widget_secret, base.widget_secret),
-            "GATEWAY_WEBHOOK_SECRET": (self.gateway_webhook_secret, base.gateway_webhook_secret),
+            "STRIPE_SECRET_KEY": (self.stripe_secret_key, base.stripe_secret_key),
+            "STRIPE_PUBLISHABLE_KEY": (self.stripe_publishable_key, base.stripe_publishable_key),
+            "STRIPE_WEBHOOK_SECRET": (self.stripe_webhook_secret, base.stripe_webhook_secret),
         }
         return [name for name, (value, default) in secrets.items() if value == default or not value]
 
@@ -141,7 +152,12 @@ class Settings:
             service_secret=env.get("SERVICE_SECRET", base.service_secret),
             link_secret=env.get("LINK_SECRET", base.link_secret),
             widget_secret=env.get("WIDGET_SECRET", base.widget_secret),
-            gateway_webhook_secret=env.get("GATEWAY_WEBHOOK_SECRET", base.gateway_webhook_secret),
+            stripe_secret_key=env.get("STRIPE_SECRET_KEY", base.stripe_secret_key),
+            stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", base.stripe_publishable_key),
+            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", base.stripe_webhook_secret),
+            stripe_api_base=env.get("STRIPE_API_BASE", "").rstrip("/"),
+            stripe_js_url=env.get("STRIPE_JS_URL", base.stripe_js_url),
+            stripe_app_name=env.get("STRIPE_APP_NAME", base.stripe_app_name),
             city_name=env.get("CITY_NAME", base.city_name),
             city_phone=env.get("CITY_PHONE", base.city_phone),
             city_hours=env.get("CITY_HOURS", base.city_hours),

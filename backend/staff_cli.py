@@ -62,8 +62,8 @@ class Context:
         self.clock = clock
         self.engine = make_engine(settings.database_url)
         self.factory: sessionmaker[Session] = make_session_factory(self.engine)
-        # The same gateway the backend builds from these settings (signed, stateless values).
-        self.gateway = wiring.local_gateway(settings, clock)
+        # The same gateway the backend builds from these settings.
+        self.gateway = wiring.payment_gateway(settings)
         wiring.configure_branding(settings)
 
     @property

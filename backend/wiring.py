@@ -1,23 +1,23 @@
 """What the web app and the staff command both build from the settings, built one way.
 
-The payment gateway's values are signed and stateless, so the staff command's gateway and the
-server's agree on every link and webhook without talking to each other.
+The payment gateway keeps no state of its own (the provider and our database do), so the staff
+command's gateway and the server's agree without talking to each other.
 """
 
 from __future__ import annotations
 
-from backend.adapters.clock import Clock
-from backend.adapters.local_gateway import LocalGateway
+from backend.adapters.stripe_gateway import StripeGateway
 from backend.services import message_format
 from backend.settings import Settings
 
 
-def local_gateway(settings: Settings, clock: Clock) -> LocalGateway:
-    return LocalGateway(
-        secret=settings.link_secret,
-        webhook_secret=settings.gateway_webhook_secret,
-        webhook_url=f"{settings.public_base_url}/api/gateway/webhook",
-        clock=clock,
+def payment_gateway(settings: Settings) -> StripeGateway:
+    """Stripe at its own address, or at STRIPE_API_BASE (localstripe in the demo and tests)."""
+    return StripeGateway(
+        secret_key=settings.stripe_secret_key,
+        webhook_secret=settings.stripe_webhook_secret,
+        app_name=settings.stripe_app_name,
+        api_base=settings.stripe_api_base or None,
     )
 
 

@@ -40,11 +40,12 @@ class Ports:
     actions: int = 5055
     rasa: int = 5005
     twilio: int = 8025  # the demo's Twilio stand-in (demo_texting only)
+    localstripe: int = 8420
 
     @classmethod
     def free(cls) -> Ports:
         return cls(backend=free_port(), actions=free_port(), rasa=free_port(),
-                   twilio=free_port())
+                   twilio=free_port(), localstripe=free_port())
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Stack:
     # from: CONVERSATION_SECRET, or a new random one per start (shared by Rasa and the actions).
     rasa_api_token: str = ""
     conversation_secret: str = ""
+    stripe_webhook_secret: str = ""
     _argv: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -116,6 +118,41 @@ class Stack:
         self._spawn(name, argv, extra_env)
         self.wait_ready(timeout)
 
+    @property
+    def localstripe_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.localstripe}"
+
+    def start_localstripe(self) -> dict[str, str]:
+        """localstripe (a fake Stripe, GPL-3.0, development only) on 127.0.0.1, from scratch;
+        returns the backend's STRIPE_* settings pointing at it. Its webhooks are registered
+        once the backend answers (`register_localstripe_webhook`)."""
+        self._spawn(
+            "localstripe",
+            [str(APP_PY), str(ROOT / "scripts" / "localstripe_local.py"),
+             "--port", str(self.ports.localstripe)],
+            {"PYTHONUNBUFFERED": "1"},
+        )
+        self.stripe_webhook_secret = (self.env.get("STRIPE_WEBHOOK_SECRET")
+                                      or "whsec_" + secrets.token_urlsafe(24))
+        return {
+            "STRIPE_API_BASE": self.localstripe_url,
+            "STRIPE_JS_URL": f"{self.localstripe_url}/js.stripe.com/v3/",
+            "STRIPE_SECRET_KEY": "sk_test_localstripe",
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_localstripe",
+            "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
+        }
+
+    def register_localstripe_webhook(self) -> None:
+        """localstripe POSTs each event, signed in Stripe's scheme, to the backend's webhook."""
+        data = urllib.parse.urlencode({
+            "url": f"{self.backend_url}/api/gateway/webhook",
+            "secret": self.stripe_webhook_secret,
+        }).encode()
+        request = urllib.request.Request(
+            f"{self.localstripe_url}/_config/webhooks/backend", data=data, method="POST")
+        with urllib.request.urlopen(request, timeout=5):
+            pass
+
     def start(self, timeout: float = 240.0) -> None:
         # bot/credentials-local.yml reads the Twilio settings from the environment; the demo's
         # values are in docs/CHANNELS.md (the signature is checked even in demo mode).
@@ -135,10 +172,12 @@ class Stack:
         backend_texting: dict[str, str] = {}
         if self.demo_texting:
             shared["TWILIO_API_BASE"], backend_texting = self._start_twilio_stand_in(shared)
+        stripe_env = self.start_localstripe()
         self._spawn(
             "backend",
             [str(APP_PY), "-m", "backend"],
-            {**shared, "BACKEND_HOST": "127.0.0.1", "BACKEND_PORT": str(self.ports.backend),
+            {**shared, **stripe_env, "BACKEND_HOST": "127.0.0.1",
+             "BACKEND_PORT": str(self.ports.backend),
              "RASA_URL": f"http://localhost:{self.ports.rasa}",
              "PUBLIC_BASE_URL": self.public_base_url, **backend_texting},
         )
@@ -183,7 +222,8 @@ class Stack:
         return f"http://127.0.0.1:{self.ports.twilio}", backend
 
     def wait_ready(self, timeout: float) -> None:
-        checks = {"backend": f"{self.backend_url}/health"}
+        checks = {"backend": f"{self.backend_url}/health",
+                  "localstripe": f"{self.localstripe_url}/js.stripe.com/v3/"}
         if self.demo_texting:
             checks["twilio"] = f"http://127.0.0.1:{self.ports.twilio}/health"
         if self.with_rasa:
@@ -202,6 +242,7 @@ class Stack:
             if pending and time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(pending)}")
             time.sleep(0.5)
+        self.register_localstripe_webhook()
 
     def stop(self) -> None:
         for proc in self.processes.values():

@@ -39,8 +39,8 @@ def declare_security(spec: SpecificationBuilder) -> None:
         "gateway",
         "apiKey",
         location="header",
-        name="X-Gateway-Signature",
-        description='"t=<unix>,v1=<hex hmac-sha256 of t.body>" with the webhook secret',
+        name="Stripe-Signature",
+        description='Stripe: "t=<unix>,v1=<hex hmac-sha256 of t.body>" with STRIPE_WEBHOOK_SECRET',
     )
 
 

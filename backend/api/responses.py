@@ -241,6 +241,15 @@ class WebhookReceived(BaseModel):
     received: bool
 
 
+class PayResult(BaseModel):
+    """`status`: paid, refunded, declined, requires_action (then `client_secret`), failed;
+    `message`: the sentence the page shows."""
+
+    status: str
+    message: str
+    client_secret: str | None = None
+
+
 class Revoked(BaseModel):
     revoked: Literal[True]
 

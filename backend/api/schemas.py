@@ -130,12 +130,16 @@ class SmsStatusQuery(Clean):
     phone: Phone
 
 
-class CardForm(BaseModel):
-    """The hosted payment page's form (checked by the local gateway, never stored)."""
+class PaySetup(BaseModel):
+    """The hosted page's card-setup session, confirmed in the browser by Stripe.js."""
 
-    number: str
-    expiry: str
-    cvc: str
+    setup_id: str
+
+
+class PayDone(BaseModel):
+    """The payment whose authentication step the page just ran."""
+
+    payment_id: str
 
 
 class DemoLogin(BaseModel):

@@ -286,7 +286,11 @@ class Order(Base):
     pay_token: Mapped[str] = mapped_column(String(32), unique=True)
     pay_link_expires_at: Mapped[datetime] = mapped_column(DateTime)
     gateway_session_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    card_token: Mapped[str | None] = mapped_column(String(64))  # gateway token, never a PAN
+    # The provider's customer and the card-setup session of the current payment link.
+    gateway_customer_id: Mapped[str | None] = mapped_column(String(64))
+    card_setup_id: Mapped[str | None] = mapped_column(String(64))
+    # The provider's saved payment method (never a card number), kept only with consent.
+    card_token: Mapped[str | None] = mapped_column(String(64))
     card_last4: Mapped[str | None] = mapped_column(String(4))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -94,7 +94,7 @@ def create_order(
         line.order_id = order.id
     if not deferred:
         assert gateway is not None
-        open_checkout(db, order, order.installments[0], link_expires_at, gateway=gateway)
+        open_checkout(db, order, order.installments[0], link_expires_at)
     db.flush()
     return order
 
@@ -104,21 +104,13 @@ def open_checkout(
     order: Order,
     installment: Installment,
     expires_at: datetime,
-    *,
-    gateway: PaymentGateway,
 ) -> None:
-    """A gateway checkout session paying `installment`, reachable at the order's short link."""
-    session = gateway.create_checkout(
-        order_id=order.id,
-        amount_cents=installment.amount_cents,
-        expires_at=expires_at,
-        save_card=order.card_on_file_consent and order.installment_count > 1,
-        # A new amount (a line cancelled meanwhile) is a new checkout, never the old one again.
-        idempotency_key=(
-            f"order-{order.id}-installment-{installment.seq}-{installment.attempts}"
-            f"-{installment.amount_cents}"
-        ),
-    )
-    installment.gateway_session_id = session.id
-    order.gateway_session_id = session.id
+    """Point the order's short link at `installment` until `expires_at`.
+
+    No provider call here (this runs inside a transaction): the hosted page asks the provider
+    for a card-setup session when it is opened. A new link forgets the previous link's setup."""
+    link = f"link_{secrets.token_hex(16)}"
+    installment.gateway_session_id = link
+    order.gateway_session_id = link
+    order.card_setup_id = None
     order.pay_link_expires_at = expires_at

@@ -1,4 +1,4 @@
-"""Gateway confirmations and the scheduled second installments.
+"""What a provider payment's outcome does to an order: paid, refunded, or only recorded.
 
 Webhooks are deduplicated on the gateway's event id (a GatewayEvent row); beyond that, every
 handler is idempotent on state (an installment already paid stays paid), so events may arrive
@@ -9,23 +9,23 @@ the lines it confirms, its allocation, what a late payment refunds) is `services
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.adapters.clock import Clock, local_date
-from backend.adapters.gateway import PaymentGateway
+from backend.adapters.clock import Clock
+from backend.adapters.gateway import Payment, PaymentGateway
 from backend.db.models import (
     GatewayEvent,
     Installment,
     InstallmentStatus,
     Order,
-    OrderStatus,
 )
+from backend.db.payment_attempts import PaymentAttempt
 from backend.domain.states import check_installment_transition
-from backend.services import confirmation, orders, outbox, queries, refunds, settlement, views
+from backend.services import confirmation, outbox, queries, refunds, settlement, views
+from backend.services import payment_attempts as attempts
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,45 +40,53 @@ def record_event(db: Session, *, event_id: str, kind: str, clock: Clock) -> bool
     return True
 
 
-def _set_installment(inst: Installment, new: InstallmentStatus) -> None:
+def set_installment(inst: Installment, new: InstallmentStatus) -> None:
     check_installment_transition(inst.status, new)
     inst.status = new
 
 
-def _find_installment(db: Session, gateway_session_id: str) -> Installment | None:
-    inst = db.scalar(
-        select(Installment).where(Installment.gateway_session_id == gateway_session_id)
-    )
-    if inst is not None:
-        return inst
-    order = db.scalar(select(Order).where(Order.gateway_session_id == gateway_session_id))
-    if order is None:
+def _find_installment(db: Session, payment: Payment) -> Installment | None:
+    """The installment a provider payment pays: through its recorded attempt, else through the
+    tags written on it at creation (a crash may have left the attempt without the payment id)."""
+    attempt = db.scalar(select(PaymentAttempt).where(PaymentAttempt.payment_id == payment.id))
+    if attempt is not None:
+        return db.get(Installment, attempt.installment_id)
+    if payment.tags is None:
         return None
-    return next((i for i in order.installments if i.status != InstallmentStatus.PAID), None)
+    inst = db.get(Installment, payment.tags.installment_id)
+    if inst is None or inst.order_id != payment.tags.order_id:
+        return None
+    return inst
 
 
-def on_checkout_completed(
+def on_payment_succeeded(
     db: Session,
     *,
-    event_id: str,
-    gateway_session_id: str,
-    charge_id: str,
-    card_token: str | None,
-    card_last4: str | None,
-    amount_cents: int,
+    event_id: str | None,
+    payment: Payment,
     clock: Clock,
     settings: Settings,
     gateway: PaymentGateway,
 ) -> dict[str, Any]:
-    """A checkout session was paid. Idempotent on event_id (a replay changes nothing).
+    """A provider payment succeeded (reported by the hosted page's flow, the job, or a webhook;
+    `event_id` is the webhook's, None otherwise). Idempotent: a replay changes nothing.
 
-    Returns `{"outcome": "paid"|"refunded"|"duplicate"|"already_paid"|"unknown_session",
-    "order_id", "status"}`."""
-    if not record_event(db, event_id=event_id, kind="checkout.completed", clock=clock):
+    Returns `{"outcome": "paid"|"refunded"|"duplicate"|"already_paid"|"amount_mismatch"|
+    "unknown_payment"|"not_ours", "order_id", "status"}`. "unknown_payment" (tagged by us, but
+    no installment matches) asks the caller to refund it once this transaction is committed."""
+    charge_id = payment.id
+    amount_cents = payment.amount_cents
+    if event_id is not None and not record_event(
+        db, event_id=event_id, kind="payment_intent.succeeded", clock=clock
+    ):
         return {"outcome": "duplicate", "order_id": None, "status": None}
-    inst = _find_installment(db, gateway_session_id)
+    if payment.tags is None and payment.foreign_app:
+        return {"outcome": "not_ours", "order_id": None, "status": None}
+    inst = _find_installment(db, payment)
     if inst is None:
-        return {"outcome": "unknown_session", "order_id": None, "status": None}
+        outcome = "not_ours" if payment.tags is None else "unknown_payment"
+        return {"outcome": outcome, "order_id": None, "status": None}
+    attempts.record_success(db, inst, payment, clock=clock)
     order = inst.order
     family = queries.get_family(db, order.family_id)
     if inst.status == InstallmentStatus.PAID:
@@ -93,8 +101,12 @@ def on_checkout_completed(
         # full, the installment stays due (its link still works until it expires), the family
         # is told, and the log keeps the facts for staff.
         log.warning(
-            "checkout %s paid %s cents for installment %s of order %s which asks %s: refunded",
-            gateway_session_id, amount_cents, inst.seq, order.id, inst.amount_cents,
+            "payment %s paid %s cents for installment %s of order %s which asks %s: refunded",
+            payment.id,
+            amount_cents,
+            inst.seq,
+            order.id,
+            inst.amount_cents,
         )
         if amount_cents > 0:
             _refund_unmatched(
@@ -114,9 +126,6 @@ def on_checkout_completed(
         )
         db.flush()
         return {"outcome": "amount_mismatch", "order_id": order.id, "status": order.status.value}
-    if order.card_on_file_consent and card_token:
-        order.card_token = card_token
-        order.card_last4 = card_last4
     captured = settlement.capture(
         db, inst, charge_id=charge_id, clock=clock, settings=settings, gateway=gateway
     )
@@ -173,80 +182,21 @@ def _refund_unmatched(
     )
 
 
-def on_checkout_failed(
-    db: Session,
-    *,
-    event_id: str,
-    gateway_session_id: str,
-    decline_code: str | None,
-    clock: Clock,
-    settings: Settings,
+def on_payment_failed(
+    db: Session, *, event_id: str | None, payment: Payment, clock: Clock
 ) -> dict[str, Any]:
-    """A payment attempt on the hosted page was declined: recorded, nothing else changes (the
-    parent may try another card until the link expires)."""
-    if not record_event(db, event_id=event_id, kind="checkout.failed", clock=clock):
+    """A provider payment was declined: recorded on its attempt, nothing else changes (on the
+    hosted page the parent may try another card until the link expires; a declined later
+    installment is handled by the job that charged it)."""
+    if event_id is not None and not record_event(
+        db, event_id=event_id, kind="payment_intent.payment_failed", clock=clock
+    ):
         return {"outcome": "duplicate", "order_id": None}
-    inst = _find_installment(db, gateway_session_id)
+    inst = _find_installment(db, payment)
     if inst is None:
-        return {"outcome": "unknown_session", "order_id": None}
-    inst.attempts += 1
-    return {"outcome": "declined", "order_id": inst.order_id, "decline_code": decline_code}
-
-
-def charge_due_installments(
-    db: Session, *, clock: Clock, settings: Settings, gateway: PaymentGateway
-) -> dict[str, Any]:
-    """Charge the saved card for installments due on or before today (city date).
-
-    A decline marks the installment FAILED and sends the payer a payment link for it
-    ("installment_failed"); the job does not retry a failed installment by itself."""
-    today = local_date(clock)
-    due = db.scalars(
-        select(Installment)
-        .join(Order, Order.id == Installment.order_id)
-        .where(
-            Installment.status == InstallmentStatus.SCHEDULED,
-            Installment.due_on <= today,
-            Installment.seq > 1,
-            Order.status == OrderStatus.PARTIALLY_PAID,
-        )
-        .order_by(Installment.id)
-    ).all()
-    charged = failed = 0
-    for inst in due:
-        order = inst.order
-        result = None
-        if order.card_token:
-            result = gateway.charge_saved_card(
-                card_token=order.card_token,
-                amount_cents=inst.amount_cents,
-                idempotency_key=f"installment-{inst.id}",
-            )
-        inst.attempts += 1
-        if result is not None and result.ok:
-            assert result.charge_id is not None
-            settlement.capture(
-                db, inst, charge_id=result.charge_id, clock=clock, settings=settings,
-                gateway=gateway,
-            )
-            charged += 1
-            continue
-        _set_installment(inst, InstallmentStatus.FAILED)
-        expires = clock.now() + timedelta(hours=settings.offer_hours)
-        orders.open_checkout(db, order, inst, expires, gateway=gateway)
-        outbox.enqueue(
-            db,
-            clock=clock,
-            family=queries.get_family(db, order.family_id),
-            kind="installment_failed",
-            params={
-                "order_id": order.id,
-                "amount_cents": inst.amount_cents,
-                "url": views.payment_url(settings, order),
-                "expires_at": views.iso(expires),
-                "decline_code": None if result is None else result.decline_code,
-            },
-        )
-        failed += 1
-    db.flush()
-    return {"charged": charged, "failed": failed}
+        return {
+            "outcome": "not_ours" if payment.tags is None else "unknown_payment",
+            "order_id": None,
+        }
+    attempts.record_decline(db, inst, payment, clock=clock)
+    return {"outcome": "declined", "order_id": inst.order_id, "decline_code": payment.decline_code}

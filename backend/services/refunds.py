@@ -98,7 +98,7 @@ def refund_charge(
 ) -> Refund:
     """Refund part of a charge through the gateway and record it; refund_failed otherwise."""
     result = gateway.refund(
-        charge_id=charge_id, amount_cents=amount_cents, idempotency_key=idempotency_key
+        payment_id=charge_id, amount_cents=amount_cents, idempotency_key=idempotency_key
     )
     if not result.ok:
         raise RegistrationError("refund_failed", decline_code=result.decline_code)
@@ -109,7 +109,7 @@ def refund_charge(
         charge_id=charge_id,
         amount_cents=amount_cents,
         reason=reason,
-        gateway_refund_id=result.charge_id,
+        gateway_refund_id=result.id,
         created_at=clock.now(),
     )
     db.add(row)
@@ -183,7 +183,6 @@ def settle_leaving_line(
                 order,
                 inst,
                 clock.now() + timedelta(hours=settings.offer_hours),
-                gateway=gateway,
             )
     order.total_cents -= out.refunded_cents + out.reduced_cents
     out.remaining_due = [

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock, local_date
-from backend.adapters.gateway import PaymentGateway
 from backend.db.models import (
     Group,
     Installment,
@@ -76,7 +75,7 @@ def _replan(db: Session, order: Order, *, clock: Clock) -> None:
 
 
 def open_payment(
-    db: Session, season: Season, *, clock: Clock, settings: Settings, gateway: PaymentGateway
+    db: Session, season: Season, *, clock: Clock, settings: Settings
 ) -> int:
     """Replan and send a payment link for every deferred order of `season`; how many."""
     links = 0
@@ -85,7 +84,7 @@ def open_payment(
         first = next(i for i in order.installments if i.status == InstallmentStatus.SCHEDULED)
         expires = clock.now() + timedelta(hours=settings.offer_hours)
         orders.set_order_status(order, OrderStatus.AWAITING_PAYMENT)
-        orders.open_checkout(db, order, first, expires, gateway=gateway)
+        orders.open_checkout(db, order, first, expires)
         outbox.enqueue(
             db,
             clock=clock,

@@ -229,9 +229,7 @@ def set_payment_mode(
         raise RegistrationError("invalid_request", fields={"payment_mode": modes}) from exc
     links = 0
     if season.payment_mode == PaymentMode.DEFERRED and new == PaymentMode.NORMAL:
-        links = season_billing.open_payment(
-            db, season, clock=clock, settings=settings, gateway=gateway
-        )
+        links = season_billing.open_payment(db, season, clock=clock, settings=settings)
     was = season.payment_mode.value
     season.payment_mode = new
     audit.record(

@@ -79,6 +79,13 @@ def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     work = tmp_path_factory.mktemp("backend")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    # The payment page opens a card setup at Stripe: localstripe on 127.0.0.1 stands in.
+    stripe_port = _free_port()
+    localstripe = subprocess.Popen(
+        [str(APP_PY), str(ROOT / "scripts" / "localstripe_local.py"), "--port", str(stripe_port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    stripe_url = f"http://127.0.0.1:{stripe_port}"
     env = {
         **os.environ,
         "DEMO_MODE": "1",
@@ -87,6 +94,8 @@ def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "BACKEND_PORT": str(port),
         "PUBLIC_BASE_URL": url,
         "LOG_LEVEL": "WARNING",
+        "STRIPE_API_BASE": stripe_url,
+        "STRIPE_JS_URL": f"{stripe_url}/js.stripe.com/v3/",
     }
     subprocess.run(
         [str(APP_PY), "-m", "backend.demo"], cwd=ROOT, env=env, check=True, capture_output=True
@@ -103,6 +112,7 @@ def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             start_new_session=True,
         )
     try:
+        _wait_healthy(f"{stripe_url}/js.stripe.com/v3/", localstripe, log_path, 60)
         _wait_healthy(f"{url}/health", proc, log_path, 60)
         from bot.actions.backend_client import backend
 
@@ -112,12 +122,13 @@ def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         backend._cache.clear()
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for child in (proc, localstripe):
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 @pytest.fixture(autouse=True)

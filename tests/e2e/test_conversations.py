@@ -7,6 +7,7 @@ starts once for the module. Each test is one parent on registration night (the d
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import urllib.parse
@@ -14,7 +15,9 @@ import urllib.request
 from typing import Any
 
 import pytest
+from localstripe_process import LocalStripe, browser_confirms_setup
 from sqlalchemy import Engine, text
+from stack import Stack
 
 from tests.e2e.backend_state import family_lines, latest_order
 from tests.e2e.conversation import Parent, converse
@@ -129,7 +132,9 @@ def test_julie_registers_thomas_week_1_goes_to_the_waitlist(
     assert {lines[2]["site"], lines[2]["grp"]} == {"Parc des Érables", "7-8 ans"}
 
 
-def test_karim_non_resident_pays_in_two_installments(parent: Parent, database: Engine) -> None:
+def test_karim_non_resident_pays_in_two_installments(
+    parent: Parent, database: Engine, stack: Stack
+) -> None:
     final = converse(
         parent,
         "Bonjour, je veux inscrire Yasmine au camp de jour au parc de la Rivière "
@@ -156,10 +161,20 @@ def test_karim_non_resident_pays_in_two_installments(parent: Parent, database: E
     # The parent pays the first half on the hosted page with the test card.
     link = LINK.search(final)
     assert link is not None
-    form = urllib.parse.urlencode({"number": "4242 4242 4242 4242", "expiry": "12/29",
-                                   "cvc": "123"}).encode()
-    with urllib.request.urlopen(urllib.request.Request(link.group(0), data=form), timeout=30) as r:
+    with urllib.request.urlopen(link.group(0), timeout=30) as r:
         assert r.status == 200
+        page = r.read().decode()
+    config = json.loads(re.search(  # type: ignore[union-attr]
+        r'<script type="application/json" id="config">(.*?)</script>', page, re.S).group(1))
+    # What localstripe's Stripe.js does with the card in the browser; then the page's POST.
+    status, setup = browser_confirms_setup(
+        LocalStripe(base=stack.localstripe_url), config["secret"], "4242424242424242")
+    assert status == 200, setup
+    request = urllib.request.Request(
+        link.group(0) + "/pay", data=json.dumps({"setup_id": setup["id"]}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as r:
+        assert r.status == 200 and json.loads(r.read())["status"] == "paid"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:  # the gateway's webhook arrives asynchronously
         if latest_order(database, "100004")["installments"][0]["status"] == "paid":

@@ -17,7 +17,9 @@ STRONG = {
     "STAFF_SECRET": "t" * 32,
     "LINK_SECRET": "l" * 32,
     "WIDGET_SECRET": "w" * 32,
-    "GATEWAY_WEBHOOK_SECRET": "g" * 32,
+    "STRIPE_SECRET_KEY": "sk_live_" + "k" * 24,
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "p" * 24,
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 24,
 }
 TWILIO = {
     "SMS_BACKEND": "twilio",

@@ -17,7 +17,9 @@ def test_development_secrets_are_reported() -> None:
         service_secret="s" * 32,
         link_secret="l" * 32,
         widget_secret="w" * 32,
-        gateway_webhook_secret="g" * 32,
+        stripe_secret_key="sk_live_" + "k" * 24,
+        stripe_publishable_key="pk_live_" + "p" * 24,
+        stripe_webhook_secret="whsec_" + "w" * 24,
     )
     assert strong.insecure_defaults() == []
 

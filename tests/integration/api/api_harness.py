@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from localstripe_process import shared
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -227,6 +228,9 @@ async def start_backend(
 ) -> Backend:
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
+    # The payment page opens a card setup at Stripe: the test run's localstripe stands in.
+    settings.setdefault("stripe_api_base", shared().base)
+    settings.setdefault("stripe_js_url", f"{settings['stripe_api_base']}/js.stripe.com/v3/")
     config = Settings(
         database_url=url,
         demo_mode=demo_mode,

@@ -9,9 +9,9 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from api_harness import START, Backend, seed_demo_data, start_backend, stop_backend
+from localstripe_process import pay_on_page
 from order_flow import checked_out
 from sqlalchemy import text
 
@@ -67,13 +67,8 @@ async def test_no_code_link_or_token_in_any_log(
     logged.app.ctx.state.sms = RefusingProvider()
     r = await logged.http.post("/api/staff/jobs/run", headers=logged.staff_headers())
     assert r.status_code == 200, r.text
-    async with httpx.AsyncClient(timeout=30) as browser:
-        assert (await browser.get(order["payment_url"])).status_code == 200
-        paid = await browser.post(
-            order["payment_url"],
-            data={"number": "4242 4242 4242 4242", "expiry": "12/29", "cvc": "123"},
-        )
-        assert paid.status_code == 200 and "Paiement reçu" in paid.text
+    status, paid = await pay_on_page(order["payment_url"], "4242424242424242")
+    assert status == 200 and paid["status"] == "paid", paid
     r = await logged.call("GET", f"/api/orders/{order['order_id']}", token=family_token)
     assert r.json()["status"] == "paid"
 

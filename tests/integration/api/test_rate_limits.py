@@ -4,6 +4,8 @@ by the test (ManualClock): buckets refill when it moves, never by waiting."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -17,6 +19,7 @@ from api_harness import (
     start_backend,
     stop_backend,
 )
+from localstripe_process import browser_confirms_setup, shared
 from order_flow import checked_out
 
 from backend.adapters.clock import ManualClock
@@ -109,16 +112,24 @@ async def city_tight(database_url: str) -> AsyncIterator[Backend]:
 async def test_a_refused_payment_form_pays_nothing(city_tight: Backend) -> None:
     token, order = await checked_out(city_tight)
     url = order["payment_url"]
-    card = {"number": "4242 4242 4242 4242", "expiry": "12/29", "cvc": "123"}
     async with httpx.AsyncClient(timeout=30) as browser:
         assert (await browser.get(url)).status_code == 200
-        assert (await browser.get(url)).status_code == 200
-        refused = await browser.post(url, data=card)
+        page = await browser.get(url)
+        assert page.status_code == 200
+        found = re.search(r'<script type="application/json" id="config">(.*?)</script>',
+                          page.text, re.S)
+        assert found
+        # The card goes to the provider (not limited by us); the page's POST is refused.
+        status, setup = browser_confirms_setup(
+            shared(), json.loads(found.group(1))["secret"], "4242424242424242"
+        )
+        assert status == 200, setup
+        refused = await browser.post(url + "/pay", json={"setup_id": setup["id"]})
         assert refused.status_code == 429
         r = await city_tight.call("GET", f"/api/orders/{order['order_id']}", token=token)
         assert r.json()["status"] == "awaiting_payment" and r.json()["paid_cents"] == 0
         city_tight.clock.advance(timedelta(minutes=1))
-        paid = await browser.post(url, data=card)
-        assert paid.status_code == 200 and "Paiement reçu" in paid.text
+        paid = await browser.post(url + "/pay", json={"setup_id": setup["id"]})
+        assert paid.status_code == 200 and paid.json()["status"] == "paid", paid.text
     r = await city_tight.call("GET", f"/api/orders/{order['order_id']}", token=token)
     assert r.json()["status"] == "paid"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
+from localstripe_process import SECRET_KEY, browser_confirms_setup, card_on_file, shared
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
-from backend.adapters.local_gateway import LocalGateway
+from backend.adapters.gateway import Payment, PaymentStatus, PaymentTags
+from backend.adapters.stripe_gateway import StripeGateway
 from backend.db.engine import transaction
 from backend.db.models import (
     AccountStatus,
@@ -21,6 +24,7 @@ from backend.db.models import (
     Line,
     LineOption,
     LineStatus,
+    Order,
     Person,
     SessionOption,
     Site,
@@ -28,7 +32,7 @@ from backend.db.models import (
 from backend.db.models import Session as ActivitySession
 from backend.db.notifications import Notification
 from backend.demo import seed_demo
-from backend.services import queries
+from backend.services import payments, queries
 from backend.settings import Settings
 
 T = TypeVar("T")
@@ -39,7 +43,7 @@ class Harness:
     factory: sessionmaker[Session]
     clock: ManualClock
     settings: Settings
-    gateway: LocalGateway
+    gateway: StripeGateway
 
     def run(self, fn: Callable[[Session], T]) -> T:
         with transaction(self.factory) as db:
@@ -187,14 +191,95 @@ class Harness:
         return self.run(create)
 
 
+CARD_APPROVED = "4242424242424242"
+CARD_DECLINED = "4000000000000002"  # refused when the browser confirms the card setup
+CARD_DECLINES_LATER = "4000000000000341"  # attaches, but every charge of it is declined
+
+
+def stripe_test_gateway(settings: Settings) -> StripeGateway:
+    """The Stripe adapter, pointed at the test run's localstripe process."""
+    return StripeGateway(
+        secret_key=SECRET_KEY,
+        webhook_secret=settings.stripe_webhook_secret,
+        app_name=settings.stripe_app_name,
+        api_base=shared().base,
+        max_network_retries=0,
+    )
+
+
+@dataclass(frozen=True)
+class PaidAtProvider:
+    """A payment the provider took on the hosted page, not yet recorded by the backend; `card`
+    is the payment method left on the order's customer."""
+
+    payment: Payment
+    card: str
+
+
+def pay_at_provider(
+    h: Harness, order_id: int, *, card: str = CARD_APPROVED, amount_cents: int | None = None,
+    attempt: int = 1,
+) -> PaidAtProvider:
+    """What the parent's browser and the provider do on the hosted page, up to a succeeded
+    payment tagged with the link's installment; the backend records it when the result is
+    delivered (`deliver_payment`). A card that declines later is attached for a later
+    installment only: the payment itself is made with an approved card."""
+    def link(db: Session) -> tuple[int, int, str | None, int]:
+        order = db.get(Order, order_id)
+        assert order is not None
+        inst = next(
+            i for i in order.installments if i.gateway_session_id == order.gateway_session_id
+        )
+        return inst.id, inst.amount_cents, order.gateway_customer_id, order.family_id
+
+    inst, due, customer, family_id = h.run(link)
+    if customer is None:
+        customer = h.gateway.ensure_customer(family_id=family_id, idempotency_key="unused")
+
+        def keep(db: Session) -> None:
+            db.get(Order, order_id).gateway_customer_id = customer  # type: ignore[union-attr]
+
+        h.run(keep)
+    setup = h.gateway.create_card_setup(customer_id=customer, idempotency_key="unused")
+    status, body = browser_confirms_setup(shared(), setup.client_secret, CARD_APPROVED)
+    assert status == 200, body
+    confirmed = h.gateway.retrieve_card_setup(setup.id)
+    assert confirmed.payment_method_id is not None
+    h.gateway.attach_card(payment_method_id=confirmed.payment_method_id, customer_id=customer)
+    payment = h.gateway.create_payment(
+        customer_id=customer,
+        payment_method_id=confirmed.payment_method_id,
+        amount_cents=due if amount_cents is None else amount_cents,
+        tags=PaymentTags(order_id=order_id, installment_id=inst, attempt=attempt),
+        idempotency_key=f"test-{order_id}-{inst}-{attempt}-{secrets.token_hex(4)}",
+        confirm=True,
+    )
+    assert payment.status == PaymentStatus.SUCCEEDED
+    kept = confirmed.payment_method_id
+    if card == CARD_DECLINES_LATER:
+        kept = card_on_file(shared(), customer, card)
+    return PaidAtProvider(payment, kept)
+
+
+def deliver_payment(h: Harness, paid: PaidAtProvider, *, save: bool = False) -> dict[str, Any]:
+    """The backend records the payment (as from its webhook: replays share the event id); with
+    `save`, the card stays on file when the order has the parent's consent."""
+
+    def record(db: Session) -> dict[str, Any]:
+        if save:
+            order = db.get(Order, paid.payment.tags.order_id)  # type: ignore[union-attr]
+            if order is not None and order.card_on_file_consent:
+                order.card_token = paid.card
+        return payments.on_payment_succeeded(
+            db, event_id=f"evt_{paid.payment.id}", payment=paid.payment, **h.deps
+        )
+
+    return h.run(record)
+
+
 def make_harness(factory: sessionmaker[Session], clock: ManualClock, seed: bool = True) -> Harness:
     settings = Settings(public_base_url="http://localhost:8000")
-    gateway = LocalGateway(
-        secret="test-gateway-secret",
-        webhook_secret="test-webhook-secret",
-        webhook_url="http://127.0.0.1:9/unused",
-        clock=clock,
-    )
+    gateway = stripe_test_gateway(settings)
     h = Harness(factory, clock, settings, gateway)
     if seed:
         h.run(lambda db: seed_demo(db, clock=clock))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -10,12 +11,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock, from_local
-from backend.adapters.local_gateway import CARD_APPROVED, CARD_DECLINES_LATER
 from backend.db.models import CapacityPool, Installment, Line, LineStatus, Order, SessionOption
 from backend.domain.errors import RegistrationError
 from backend.jobs import run_due_jobs
-from backend.services import cart, catalog, checkout, family, payments, staff, waitlist
-from tests.integration.core.helpers import Harness, make_harness
+from backend.services import cart, catalog, checkout, family, staff, waitlist
+from tests.integration.core.helpers import (
+    CARD_APPROVED,
+    CARD_DECLINES_LATER,
+    Harness,
+    PaidAtProvider,
+    deliver_payment,
+    make_harness,
+    pay_at_provider,
+)
 
 ERABLES, RIVIERE = "Parc des Érables", "Parc de la Rivière"
 
@@ -35,29 +43,19 @@ def add(h: Harness, client: str, child: tuple[str, str], sessions: list[int], **
     )
 
 
-def pay(h: Harness, order_id: int, card: str = CARD_APPROVED, save: bool = False) -> dict[str, Any]:
-    """What the hosted page does: pay the order's current checkout session; returns the event."""
-    session_id = h.run(lambda db: db.get(Order, order_id).gateway_session_id)  # type: ignore[union-attr]
-    amount = h.gateway.describe_checkout(session_id)["amount_cents"]  # type: ignore[index]
-    return h.gateway.pay_hosted(
-        session_id=session_id, card_number=card, amount_cents=int(amount), save_card=save
-    ).event
+def pay(h: Harness, order_id: int, card: str = CARD_APPROVED, save: bool = False) -> Paid:
+    """What the hosted page does at the provider; the backend records it in `deliver`."""
+    return Paid(pay_at_provider(h, order_id, card=card), save)
 
 
-def deliver(h: Harness, event: dict[str, Any]) -> dict[str, Any]:
-    d = event["data"]
-    return h.run(
-        lambda db: payments.on_checkout_completed(
-            db,
-            event_id=event["id"],
-            gateway_session_id=d["session_id"],
-            charge_id=d["charge_id"],
-            card_token=d["card_token"],
-            card_last4=d["card_last4"],
-            amount_cents=d["amount_cents"],
-            **h.deps,
-        )
-    )
+@dataclass(frozen=True)
+class Paid:
+    at_provider: PaidAtProvider
+    save: bool
+
+
+def deliver(h: Harness, paid: Paid) -> dict[str, Any]:
+    return deliver_payment(h, paid.at_provider, save=paid.save)
 
 
 def do_checkout(h: Harness, client: str, n: int = 1, key: str | None = None) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
-from backend.adapters.local_gateway import CARD_APPROVED
 from backend.api.common import AppState
 from backend.db import engine as engine_module
 from backend.db.base import Base
@@ -35,13 +34,18 @@ from backend.db.engine import (
     run_transaction,
     transaction,
 )
-from backend.db.models import CapacityPool, Line, LineStatus, Order
+from backend.db.models import CapacityPool, Line, LineStatus
 from backend.db.models import Session as ActivitySession
 from backend.domain.errors import RegistrationError
 from backend.jobs import run_due_jobs
 from backend.services import cart, checkout, payments
 from backend.settings import Settings
-from tests.integration.core.helpers import Harness, make_harness
+from tests.integration.core.helpers import (
+    Harness,
+    PaidAtProvider,
+    make_harness,
+    pay_at_provider,
+)
 
 
 @pytest.fixture
@@ -190,28 +194,15 @@ async def test_the_api_layer_retries_and_answers_conflict_when_it_gives_up(
 # ------------------------------------------------------------------ canonical lock order
 
 
-def _pay_event(h: Harness, order_id: int) -> dict[str, Any]:
-    def session_of(db: Session) -> str:
-        order = db.get(Order, order_id)
-        assert order is not None and order.gateway_session_id
-        return order.gateway_session_id
-
-    session_id = h.run(session_of)
-    amount = h.gateway.describe_checkout(session_id)["amount_cents"]  # type: ignore[index]
-    return h.gateway.pay_hosted(
-        session_id=session_id, card_number=CARD_APPROVED, amount_cents=int(amount),
-        save_card=False,
-    ).event
+def _pay_event(h: Harness, order_id: int) -> PaidAtProvider:
+    return pay_at_provider(h, order_id)
 
 
-def _deliver(factory: sessionmaker[Session], h: Harness, event: dict[str, Any]) -> Any:
-    d = event["data"]
+def _deliver(factory: sessionmaker[Session], h: Harness, paid: PaidAtProvider) -> Any:
     # Straight `transaction`, no retry: a deadlock would surface here as an error.
     with transaction(factory) as db:
-        return payments.on_checkout_completed(
-            db, event_id=event["id"], gateway_session_id=d["session_id"],
-            charge_id=d["charge_id"], card_token=None, card_last4=d["card_last4"],
-            amount_cents=d["amount_cents"], **h.deps,
+        return payments.on_payment_succeeded(
+            db, event_id=f"evt_{paid.payment.id}", payment=paid.payment, **h.deps
         )
 
 

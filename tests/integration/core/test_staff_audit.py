@@ -21,7 +21,7 @@ from backend.services import staff
 from backend.services.audit import Actor
 from tests.integration.core.helpers import Harness, make_harness
 from tests.integration.core.test_core import add, deliver, do_checkout, pay
-from tests.integration.core.test_staff_cancel import RecordingGateway
+from tests.integration.core.test_staff_cancel import recording_gateway
 
 RIVIERE = "Parc de la Rivière"
 HELP = Actor(staff_id=None, username="aide", role="help_desk", via="api")
@@ -31,10 +31,7 @@ COORD = Actor(staff_id=None, username="coordo", role="coordinator", via="api")
 @pytest.fixture
 def h(session_factory: sessionmaker[Session], clock: ManualClock) -> Harness:
     harness = make_harness(session_factory, clock)
-    harness.gateway = RecordingGateway(
-        secret="test-gateway-secret", webhook_secret="test-webhook-secret",
-        webhook_url="http://127.0.0.1:9/unused", clock=clock,
-    )
+    harness.gateway = recording_gateway(harness.settings)
     return harness
 
 

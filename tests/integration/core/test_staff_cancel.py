@@ -8,24 +8,27 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from localstripe_process import SECRET_KEY, shared
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
-from backend.adapters.gateway import ChargeResult
-from backend.adapters.local_gateway import LocalGateway
+from backend.adapters.gateway import RefundResult
+from backend.adapters.stripe_gateway import StripeGateway
 from backend.db.models import Installment, Line, LineStatus, Order, Refund
 from backend.domain.errors import RegistrationError
 from backend.jobs import run_due_jobs
 from backend.services import checkout, staff
+from backend.settings import Settings
 from tests.integration.core.helpers import Harness, make_harness
 from tests.integration.core.test_core import add, deliver, do_checkout, pay
 
 RIVIERE = "Parc de la Rivière"
 
 
-class RecordingGateway(LocalGateway):
-    """The local gateway, remembering the refunds it was asked for (and able to refuse them)."""
+class RecordingGateway(StripeGateway):
+    """The Stripe adapter over localstripe, remembering the refunds it was asked for (and able
+    to refuse them, as the provider may)."""
 
     refuse = False
 
@@ -33,22 +36,31 @@ class RecordingGateway(LocalGateway):
         super().__init__(**kwargs)
         self.refunds: list[dict[str, Any]] = []
 
-    def refund(self, *, charge_id: str, amount_cents: int, idempotency_key: str) -> ChargeResult:
+    def refund(self, *, payment_id: str, amount_cents: int, idempotency_key: str) -> RefundResult:
         if self.refuse:
-            return ChargeResult(ok=False, charge_id=None, decline_code="processing_error")
-        self.refunds.append({"charge_id": charge_id, "amount_cents": amount_cents})
+            return RefundResult(
+                id="", ok=False, amount_cents=amount_cents, decline_code="processing_error"
+            )
+        self.refunds.append({"charge_id": payment_id, "amount_cents": amount_cents})
         return super().refund(
-            charge_id=charge_id, amount_cents=amount_cents, idempotency_key=idempotency_key
+            payment_id=payment_id, amount_cents=amount_cents, idempotency_key=idempotency_key
         )
+
+
+def recording_gateway(settings: Settings) -> RecordingGateway:
+    return RecordingGateway(
+        secret_key=SECRET_KEY,
+        webhook_secret=settings.stripe_webhook_secret,
+        app_name=settings.stripe_app_name,
+        api_base=shared().base,
+        max_network_retries=0,
+    )
 
 
 @pytest.fixture
 def h(session_factory: sessionmaker[Session], clock: ManualClock) -> Harness:
     harness = make_harness(session_factory, clock)
-    harness.gateway = RecordingGateway(
-        secret="test-gateway-secret", webhook_secret="test-webhook-secret",
-        webhook_url="http://127.0.0.1:9/unused", clock=clock,
-    )
+    harness.gateway = recording_gateway(harness.settings)
     return harness
 
 

@@ -13,17 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from localstripe_process import shared
 from sqlalchemy import select
 
 from backend.adapters.clock import ManualClock, from_local
 from backend.db.access import StaffAccount
 from backend.db.engine import make_engine, make_session_factory, transaction
-from backend.db.models import AccountStatus, Family, Line, LineStatus, Order
+from backend.db.models import AccountStatus, Family, Line, LineStatus
 from backend.db.notifications import Notification
 from backend.demo import migrate, seed_demo
 from backend.services import cart, checkout
 from backend.settings import Settings
 from backend.staff_cli import main
+from tests.integration.core.helpers import deliver_payment, make_harness, pay_at_provider
 
 ROOT = Path(__file__).resolve().parents[3]
 NOW = "2027-04-20T19:00"
@@ -36,7 +38,7 @@ def _city(tmp_path: Path) -> Settings:
     with transaction(make_session_factory(engine)) as db:
         seed_demo(db, clock=ManualClock(from_local(datetime(2027, 4, 20, 19))))
     engine.dispose()
-    settings = Settings(database_url=url)
+    settings = Settings(database_url=url, stripe_api_base=shared().base)
     code, account, err = _run(
         settings, "staff", "create", "--username", "coordo", "--role", "coordinator",
         stdin=PASSWORD + "\n",
@@ -87,12 +89,10 @@ def test_help_desk_commands(tmp_path: Path) -> None:
 
     # Julie holds a week for Léa and pays it: her file shows the child, the cart, the order.
     clock = ManualClock(from_local(datetime(2027, 4, 20, 19)))
-    from backend.adapters.local_gateway import LocalGateway
-
-    gateway = LocalGateway(secret=settings.link_secret,
-                           webhook_secret=settings.gateway_webhook_secret,
-                           webhook_url="http://127.0.0.1:9/unused", clock=clock)
-    deps = {"clock": clock, "settings": settings, "gateway": gateway}
+    engine = make_engine(settings.database_url)
+    h = make_harness(make_session_factory(engine), clock, seed=False)
+    h.settings = settings
+    deps = h.deps
 
     def hold(db: Any) -> int:
         fam = db.scalar(select(Family).where(Family.client_number == "100001"))
@@ -131,15 +131,8 @@ def test_help_desk_commands(tmp_path: Path) -> None:
         return int(order["order_id"])
 
     order_id = _db(settings, pay)
-    gateway_session = _db(settings, lambda db: db.get(Order, order_id).gateway_session_id)
-    event = gateway.pay_hosted(session_id=gateway_session, card_number="4242424242424242",
-                               amount_cents=9500, save_card=False).event
-    from backend.services import payments
-
-    _db(settings, lambda db: payments.on_checkout_completed(
-        db, event_id=event["id"], gateway_session_id=gateway_session,
-        charge_id=event["data"]["charge_id"], card_token=None, card_last4="4242",
-        amount_cents=9500, **deps))
+    assert deliver_payment(h, pay_at_provider(h, order_id))["outcome"] == "paid"
+    engine.dispose()
     code, result, _ = _cli(settings, "cancel", str(line["id"]))
     assert code == 0 and result["status"] == "cancelled" and result["refunded_cents"] == 9500
     assert _db(settings, lambda db: db.get(Line, line["id"]).status) == LineStatus.CANCELLED

@@ -33,16 +33,15 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import ManualClock
-from backend.adapters.local_gateway import CARD_APPROVED
 from backend.db.base import Base
 from backend.db.engine import make_session_factory
-from backend.db.models import CapacityPool, Line, LineStatus, Order, SessionOption
+from backend.db.models import CapacityPool, Line, LineStatus, SessionOption
 from backend.db.models import Session as ActivitySession
 from backend.domain import waitlist as ranking_rule
 from backend.domain.errors import RegistrationError
 from backend.jobs import run_due_jobs
 from backend.services import cart, checkout, payments, staff
-from tests.integration.core.helpers import Harness, make_harness
+from tests.integration.core.helpers import Harness, make_harness, pay_at_provider
 
 FAMILIES = 8
 WEEK_PLACES = 1
@@ -178,17 +177,9 @@ def machine_for(engine: Engine, clock_start: ManualClock) -> type[RuleBasedState
             )))
             if result is None or not pays or result["status"] != "awaiting_payment":
                 return
-            gateway_session = h.run(lambda db: db.get(Order, result["order_id"]).gateway_session_id)  # type: ignore[union-attr]
-            amount = h.gateway.describe_checkout(gateway_session)["amount_cents"]  # type: ignore[index]
-            event = h.gateway.pay_hosted(
-                session_id=gateway_session, card_number=CARD_APPROVED,
-                amount_cents=int(amount), save_card=False,
-            ).event
-            d = event["data"]
-            _attempt(lambda: h.run(lambda db: payments.on_checkout_completed(
-                db, event_id=event["id"], gateway_session_id=d["session_id"],
-                charge_id=d["charge_id"], card_token=d["card_token"],
-                card_last4=d["card_last4"], amount_cents=d["amount_cents"], **h.deps,
+            paid = pay_at_provider(h, result["order_id"])
+            _attempt(lambda: h.run(lambda db: payments.on_payment_succeeded(
+                db, event_id=f"evt_{paid.payment.id}", payment=paid.payment, **h.deps,
             )))
 
         @invariant()

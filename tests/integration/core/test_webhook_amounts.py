@@ -12,11 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
-from backend.adapters.local_gateway import CARD_APPROVED
 from backend.db.models import GatewayEvent, Installment, Line, LineStatus, Order, Refund
 from backend.services import checkout
-from tests.integration.core.helpers import Harness, make_harness
-from tests.integration.core.test_core import add, deliver, do_checkout
+from tests.integration.core.helpers import Harness, make_harness, pay_at_provider
+from tests.integration.core.test_core import Paid, add, deliver, do_checkout
 
 RIVIERE = "Parc de la Rivière"
 
@@ -26,12 +25,9 @@ def h(session_factory: sessionmaker[Session], clock: ManualClock) -> Harness:
     return make_harness(session_factory, clock)
 
 
-def _event(h: Harness, order_id: int, amount_cents: int) -> dict[str, Any]:
-    session_id = h.run(lambda db: db.get(Order, order_id).gateway_session_id)  # type: ignore[union-attr]
-    return h.gateway.pay_hosted(
-        session_id=session_id, card_number=CARD_APPROVED, amount_cents=amount_cents,
-        save_card=False,
-    ).event
+def _event(h: Harness, order_id: int, amount_cents: int) -> Paid:
+    """A payment of `amount_cents` at the provider, tagged with the link's installment."""
+    return Paid(pay_at_provider(h, order_id, amount_cents=amount_cents), save=False)
 
 
 def _state(h: Harness, order_id: int) -> dict[str, Any]:
