@@ -53,6 +53,8 @@ def params(
         "total_cents": order.total_cents,
         "due": due,
         "card_last4": order.card_last4,
+        # The provider keeps the card's digits; a payment method on file is what charges later.
+        "card_saved": bool(order.card_token),
         "waitlisted": waitlisted(db, family),
         "has_email": bool(family.email),
         "health_record_reminder": True,

@@ -29,7 +29,7 @@ def money_summary(p: Mapping[str, Any]) -> str:
         ngettext("%(amount)s payé aujourd'hui", "%(amount)s payés aujourd'hui", _form(now))
         % {"amount": format_money(now)}
     ]
-    card_saved = bool(p.get("card_last4"))
+    card_saved = bool(p.get("card_saved") or p.get("card_last4"))
     for d in p.get("due") or []:
         cents = int(d["amount_cents"])
         values = {"amount": format_money(cents), "date": fmt.day_month_year(d["due_on"])}

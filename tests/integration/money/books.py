@@ -18,12 +18,15 @@ And between the database and the gateway:
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.adapters.gateway import PaymentStatus
 from backend.db.models import (
     Allocation,
     Installment,
@@ -36,29 +39,101 @@ from backend.db.models import (
 )
 from backend.domain.refunds import kept_fee_cents
 from backend.domain.states import PLACE_HOLDING
+from backend.services import payment_attempts as attempts
 from backend.services import payments, views
 from tests.integration.core.helpers import Harness
-from tests.integration.money.fake_gateway import Capture, Charge
+from tests.integration.money.fake_gateway import Charge, TestableGateway
 
 UPCOMING = (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)
 CAPTURED = (InstallmentStatus.PAID, InstallmentStatus.REFUNDED)
 BEING_PAID = (OrderStatus.PARTIALLY_PAID, OrderStatus.PAID, OrderStatus.DEFERRED)
 
 
-def deliver(h: Harness, capture: Capture) -> dict[str, Any]:
-    """The gateway's confirmation of `capture`, as the webhook hands it to the backend."""
-    return h.run(
-        lambda db: payments.on_checkout_completed(
-            db,
-            event_id=capture.event_id,
-            gateway_session_id=capture.session_id,
-            charge_id=capture.charge_id,
-            card_token=capture.card_token,
-            card_last4=capture.card_last4,
-            amount_cents=capture.amount_cents,
-            **h.deps,
+@dataclass(frozen=True)
+class Capture:
+    """A payment the provider took on the hosted page, its webhook not delivered yet."""
+
+    event_id: str
+    charge_id: str  # the provider's payment id
+    card: str
+    save_card: bool
+
+
+def pay_link(h: Harness, order_id: int, *, save_card: bool = False) -> Capture:
+    """The parent pays the order's current link as the hosted page does (`card_payments`):
+    a card setup confirmed in the browser, the card attached, an attempt recorded, the payment
+    created, its id recorded, then confirmed and its answer recorded on the attempt. The
+    order itself is settled by the webhook (`deliver`), which may come late, twice or never.
+    Each call is another tab: a new setup, a new attempt, a new payment."""
+    gateway: TestableGateway = h.gateway  # type: ignore[assignment]
+
+    def link(db: Session) -> tuple[int, str | None, int]:
+        order = db.get(Order, order_id)
+        assert order is not None and order.gateway_session_id is not None
+        inst = next(
+            i for i in order.installments if i.gateway_session_id == order.gateway_session_id
         )
+        return inst.id, order.gateway_customer_id, order.family_id
+
+    inst_id, customer, family_id = h.run(link)
+    if customer is None:
+        created = gateway.ensure_customer(
+            family_id=family_id, idempotency_key=f"customer-order-{order_id}"
+        )
+
+        def keep_first(db: Session) -> str:
+            order = db.get(Order, order_id)
+            assert order is not None
+            if order.gateway_customer_id is None:
+                order.gateway_customer_id = created
+            return order.gateway_customer_id
+
+        customer = h.run(keep_first)
+    tab = secrets.token_hex(4)
+    setup = gateway.create_card_setup(customer_id=customer, idempotency_key=f"setup-{tab}")
+    gateway.browser_confirms_setup(setup.client_secret)
+    card = gateway.retrieve_card_setup(setup.id).payment_method_id
+    assert card is not None
+    gateway.attach_card(payment_method_id=card, customer_id=customer)
+
+    def start(db: Session) -> attempts.StartedAttempt:
+        inst = db.get(Installment, inst_id)
+        assert inst is not None
+        return attempts.start(
+            db, inst, key=f"pay-{inst.id}-{setup.id}", off_session=False, clock=h.clock
+        )
+
+    attempt = h.run(start)
+    payment = gateway.create_payment(
+        customer_id=customer,
+        payment_method_id=card,
+        amount_cents=attempt.amount_cents,
+        tags=attempt.tags,
+        idempotency_key=attempt.idempotency_key,
+        confirm=False,
     )
+    h.run(lambda db: attempts.record_created(db, attempt.id, payment, clock=h.clock))
+    paid = gateway.confirm_payment(payment.id)
+    assert paid.status == PaymentStatus.SUCCEEDED, paid
+    h.run(lambda db: attempts.record_created(db, attempt.id, paid, clock=h.clock))
+    return Capture(event_id=f"evt_{paid.id}", charge_id=paid.id, card=card, save_card=save_card)
+
+
+def deliver(h: Harness, capture: Capture) -> dict[str, Any]:
+    """The provider's `payment_intent.succeeded` for `capture`, as the webhook hands it to the
+    backend (replays share the event id); the card stays on file with the parent's consent."""
+    payment = h.gateway.retrieve_payment(capture.charge_id)
+
+    def record(db: Session) -> dict[str, Any]:
+        if capture.save_card and payment.tags is not None:
+            order = db.get(Order, payment.tags.order_id)
+            if order is not None and order.card_on_file_consent:
+                order.card_token = capture.card
+        return payments.on_payment_succeeded(
+            db, event_id=capture.event_id, payment=payment, **h.deps
+        )
+
+    return h.run(record)
 
 
 def _sums(db: Session, column: Any, key: Any, *where: Any) -> dict[Any, int]:

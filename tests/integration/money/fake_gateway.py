@@ -1,33 +1,32 @@
-"""An in-process fake of the gateway port, keeping the provider's side of the books.
+"""An in-process fake of the gateway port (`backend.adapters.gateway`), keeping the provider's
+side of the books.
 
-It behaves as the provider does where money is concerned: a checkout session is paid by a
-charge of the session's amount; a create with an idempotency key already used returns what the
-first one did; a refund larger than what is left on its charge is refused; a saved card can be
-made to decline. It also answers what a contract test needs of any gateway: every charge with
-what was refunded of it (`ledger`), and "the parent paid this session" (`pay`), so the same
-scenarios run against it and against a real provider's test server.
+It behaves as the provider does where money is concerned: a card set up in the browser is
+attached to a customer; a payment created unconfirmed takes money only when confirmed; an
+off-session payment of a saved card can be made to decline; a create with an idempotency key
+already used returns what the first one did; a refund larger than what is left on its payment
+is refused. It also answers what a contract test needs of any gateway (`TestableGateway`):
+the browser's card step, every succeeded payment with what was refunded of it (`ledger`), and
+"saved cards now decline", so the same scenarios run against it and against localstripe
+(`tests/integration/money/localstripe_books.py`).
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from backend.adapters.gateway import ChargeResult, CheckoutSession, PaymentGateway
-
-
-@dataclass(frozen=True)
-class Capture:
-    """What the gateway's confirmation says: a session was paid by a charge."""
-
-    event_id: str
-    session_id: str
-    charge_id: str
-    card_token: str | None
-    card_last4: str | None
-    amount_cents: int
+from backend.adapters.gateway import (
+    CardSetup,
+    Payment,
+    PaymentEvent,
+    PaymentGateway,
+    PaymentStatus,
+    PaymentTags,
+    RefundResult,
+    WebhookRejected,
+)
 
 
 @dataclass
@@ -37,9 +36,11 @@ class Charge:
 
 
 class TestableGateway(PaymentGateway, Protocol):
-    """The port, plus what a test plays on the provider's side."""
+    """The port, plus what a test plays on the provider's and the browser's side."""
 
-    def pay(self, session_id: str, *, save_card: bool) -> Capture: ...
+    def browser_confirms_setup(self, client_secret: str) -> None:
+        """The parent's browser gives an approved card to the provider for this setup."""
+        ...
 
     def ledger(self) -> dict[str, Charge]: ...
 
@@ -47,99 +48,153 @@ class TestableGateway(PaymentGateway, Protocol):
 
 
 @dataclass
-class _CheckoutSession:
-    order_id: int
+class _Payment:
+    customer_id: str
+    payment_method_id: str
     amount_cents: int
-    expires_at: datetime
-    save_card: bool
+    tags: PaymentTags
+    status: PaymentStatus
+    decline_code: str | None = None
+    refunded_cents: int = 0
 
 
 @dataclass
 class FakeGateway:
-    sessions: dict[str, _CheckoutSession] = field(default_factory=dict)
-    charges: dict[str, Charge] = field(default_factory=dict)
+    customers: set[str] = field(default_factory=set)
+    setups: dict[str, CardSetup] = field(default_factory=dict)
+    cards: dict[str, str | None] = field(default_factory=dict)  # payment method -> customer
+    payments: dict[str, _Payment] = field(default_factory=dict)
     by_key: dict[str, object] = field(default_factory=dict)
     declining: bool = False
-    # Refunds a real provider would refuse: never asked by correct books.
+    # Requests a real provider would refuse: never asked by correct books.
     refused: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._ids)}"
 
+    def _view(self, pid: str) -> Payment:
+        p = self.payments[pid]
+        return Payment(
+            id=pid,
+            status=p.status,
+            amount_cents=p.amount_cents,
+            client_secret=f"{pid}_secret",
+            payment_method_id=p.payment_method_id,
+            decline_code=p.decline_code,
+            tags=p.tags,
+        )
+
     # ------------------------------------------------------------------ the port
 
-    def create_checkout(
+    def ensure_customer(self, *, family_id: int, idempotency_key: str) -> str:
+        if idempotency_key in self.by_key:
+            return str(self.by_key[idempotency_key])
+        customer = self._id("cus")
+        self.customers.add(customer)
+        self.by_key[idempotency_key] = customer
+        return customer
+
+    def create_card_setup(self, *, customer_id: str, idempotency_key: str) -> CardSetup:
+        if idempotency_key in self.by_key:
+            return self.setups[str(self.by_key[idempotency_key])]
+        if customer_id not in self.customers:
+            self.refused.append(f"card setup for unknown customer {customer_id}")
+        sid = self._id("seti")
+        self.setups[sid] = CardSetup(
+            id=sid, client_secret=f"{sid}_secret_x", customer_id=customer_id
+        )
+        self.by_key[idempotency_key] = sid
+        return self.setups[sid]
+
+    def retrieve_card_setup(self, setup_id: str) -> CardSetup:
+        return self.setups[setup_id]
+
+    def attach_card(self, *, payment_method_id: str, customer_id: str) -> None:
+        if payment_method_id not in self.cards:
+            self.refused.append(f"attach of unknown card {payment_method_id}")
+        self.cards[payment_method_id] = customer_id
+
+    def detach_card(self, *, payment_method_id: str) -> None:
+        self.cards[payment_method_id] = None
+
+    def create_payment(
         self,
         *,
-        order_id: int,
+        customer_id: str,
+        payment_method_id: str,
         amount_cents: int,
-        expires_at: datetime,
-        save_card: bool,
+        tags: PaymentTags,
         idempotency_key: str,
-    ) -> CheckoutSession:
+        confirm: bool,
+        off_session: bool = False,
+    ) -> Payment:
         if idempotency_key in self.by_key:
-            previous = self.by_key[idempotency_key]
-            assert isinstance(previous, CheckoutSession)
-            return previous
-        sid = self._id("cs")
-        self.sessions[sid] = _CheckoutSession(order_id, amount_cents, expires_at, save_card)
-        session = CheckoutSession(id=sid, url=f"https://pay.example/{sid}")
-        self.by_key[idempotency_key] = session
-        return session
+            return self._view(str(self.by_key[idempotency_key]))
+        if self.cards.get(payment_method_id) != customer_id or amount_cents <= 0:
+            self.refused.append(f"payment of {amount_cents} with {payment_method_id}: invalid")
+        pid = self._id("pi")
+        self.payments[pid] = _Payment(
+            customer_id, payment_method_id, amount_cents, tags, PaymentStatus.OTHER
+        )
+        self.by_key[idempotency_key] = pid
+        if confirm:
+            self._confirm(pid, off_session=off_session)
+        return self._view(pid)
 
-    def charge_saved_card(
-        self, *, card_token: str, amount_cents: int, idempotency_key: str
-    ) -> ChargeResult:
-        if idempotency_key in self.by_key:
-            previous = self.by_key[idempotency_key]
-            assert isinstance(previous, ChargeResult)
-            return previous
-        if self.declining:
-            result = ChargeResult(ok=False, charge_id=None, decline_code="card_declined")
+    def _confirm(self, pid: str, *, off_session: bool) -> None:
+        p = self.payments[pid]
+        if p.status != PaymentStatus.OTHER:
+            return
+        if off_session and self.declining:
+            p.status, p.decline_code = PaymentStatus.REQUIRES_PAYMENT_METHOD, "card_declined"
         else:
-            charge_id = self._id("ch")
-            self.charges[charge_id] = Charge(amount_cents)
-            result = ChargeResult(ok=True, charge_id=charge_id)
-        self.by_key[idempotency_key] = result
-        return result
+            p.status = PaymentStatus.SUCCEEDED
 
-    def refund(self, *, charge_id: str, amount_cents: int, idempotency_key: str) -> ChargeResult:
+    def confirm_payment(self, payment_id: str) -> Payment:
+        self._confirm(payment_id, off_session=False)
+        return self._view(payment_id)
+
+    def retrieve_payment(self, payment_id: str) -> Payment:
+        return self._view(payment_id)
+
+    def refund(self, *, payment_id: str, amount_cents: int, idempotency_key: str) -> RefundResult:
         if idempotency_key in self.by_key:
             previous = self.by_key[idempotency_key]
-            assert isinstance(previous, ChargeResult)
+            assert isinstance(previous, RefundResult)
             return previous
-        charge = self.charges.get(charge_id)
-        if charge is None or amount_cents <= 0:
-            self.refused.append(f"refund of {amount_cents} on {charge_id}: invalid")
-            return ChargeResult(ok=False, charge_id=None, decline_code="invalid_request")
-        if amount_cents > charge.amount_cents - charge.refunded_cents:
-            self.refused.append(f"refund of {amount_cents} on {charge_id}: more than is left")
-            return ChargeResult(ok=False, charge_id=None, decline_code="amount_too_large")
-        charge.refunded_cents += amount_cents
-        result = ChargeResult(ok=True, charge_id=self._id("re"))
+        p = self.payments.get(payment_id)
+        if p is None or p.status != PaymentStatus.SUCCEEDED or amount_cents <= 0:
+            self.refused.append(f"refund of {amount_cents} on {payment_id}: invalid")
+            return RefundResult(id="", ok=False, amount_cents=0, decline_code="invalid_request")
+        if amount_cents > p.amount_cents - p.refunded_cents:
+            self.refused.append(f"refund of {amount_cents} on {payment_id}: more than is left")
+            return RefundResult(id="", ok=False, amount_cents=0, decline_code="amount_too_large")
+        p.refunded_cents += amount_cents
+        result = RefundResult(id=self._id("re"), ok=True, amount_cents=amount_cents)
         self.by_key[idempotency_key] = result
         return result
 
-    # ------------------------------------------------------------------ the provider's side
+    def parse_event(self, payload: bytes, signature: str | None) -> PaymentEvent:
+        # Events are handed to the services already parsed (`books.deliver`).
+        raise WebhookRejected("the fake signs no webhooks")
 
-    def pay(self, session_id: str, *, save_card: bool) -> Capture:
-        """The parent paid the session with a valid card (each call is a new charge)."""
-        session = self.sessions[session_id]
-        charge_id = self._id("ch")
-        self.charges[charge_id] = Charge(session.amount_cents)
-        keep = save_card and session.save_card
-        return Capture(
-            event_id=self._id("evt"),
-            session_id=session_id,
-            charge_id=charge_id,
-            card_token=f"tok_{charge_id}" if keep else None,
-            card_last4="4242" if keep else None,
-            amount_cents=session.amount_cents,
+    # ------------------------------------------------------------------ browser and provider
+
+    def browser_confirms_setup(self, client_secret: str) -> None:
+        setup_id = client_secret.split("_secret_")[0]
+        card = self._id("pm")
+        self.cards[card] = None
+        self.setups[setup_id] = replace(
+            self.setups[setup_id], payment_method_id=card, succeeded=True
         )
 
     def ledger(self) -> dict[str, Charge]:
-        return {k: Charge(v.amount_cents, v.refunded_cents) for k, v in self.charges.items()}
+        return {
+            pid: Charge(p.amount_cents, p.refunded_cents)
+            for pid, p in self.payments.items()
+            if p.status == PaymentStatus.SUCCEEDED
+        }
 
     def decline_saved_cards(self, decline: bool) -> None:
         self.declining = decline

@@ -20,8 +20,8 @@ from backend.db.models import Session as ActivitySession
 from backend.jobs import run_due_jobs
 from backend.services import capacity, cart, checkout, staff
 from tests.integration.core.helpers import Harness
-from tests.integration.money.books import assert_books, deliver, line_money
-from tests.integration.money.fake_gateway import Capture, TestableGateway
+from tests.integration.money.books import Capture, assert_books, deliver, line_money, pay_link
+from tests.integration.money.fake_gateway import TestableGateway
 
 RIVIERE = "Parc de la Rivière"
 JULIE = "100001"
@@ -63,9 +63,7 @@ def order_for(h: Harness, client: str, n: int = 1, key: str | None = None) -> in
 
 def pay(h: Harness, order_id: int, *, save_card: bool = False) -> Capture:
     """The parent pays the order's current link (the capture is not delivered yet)."""
-    session = h.run(lambda db: db.get(Order, order_id).gateway_session_id)  # type: ignore[union-attr]
-    assert session is not None
-    return gateway_of(h).pay(session, save_card=save_card)
+    return pay_link(h, order_id, save_card=save_card)
 
 
 def order_state(h: Harness, order_id: int) -> tuple[str, list[tuple[int, str, int]]]:

@@ -52,8 +52,8 @@ from backend.domain.states import PLACE_HOLDING
 from backend.jobs import run_due_jobs
 from backend.services import cart, checkout, staff
 from tests.integration.core.helpers import Harness, make_harness
-from tests.integration.money.books import deliver, problems
-from tests.integration.money.fake_gateway import Capture, FakeGateway
+from tests.integration.money.books import Capture, deliver, pay_link, problems
+from tests.integration.money.fake_gateway import FakeGateway
 
 FAMILIES = 4
 WEEKS = 3
@@ -198,24 +198,24 @@ def machine_for(engine: Engine, clock_start: ManualClock) -> type[RuleBasedState
                 TALLY["orders"] += 1
                 self.orders.append(order_id)
 
-        def _payable_session(self, pick: int) -> str | None:
+        def _payable_order(self, pick: int) -> int | None:
             if not self.orders:
                 return None
             order_id = self.orders[pick % len(self.orders)]
             order = self.h.run(lambda db: db.get(Order, order_id))
             if order is None or order.gateway_session_id is None or order.status not in PAYABLE:
                 return None
-            return order.gateway_session_id
+            return order_id
 
         @rule(pick=st.integers(0, 20), tabs=st.sampled_from([1, 2]), save=st.booleans())
         def pays(self, pick: int, tabs: int, save: bool) -> None:
             """The parent pays a link (twice with two tabs); the confirmations wait."""
-            session = self._payable_session(pick)
-            if session is None:
+            order_id = self._payable_order(pick)
+            if order_id is None:
                 return
             TALLY["links_paid"] += tabs
             for _ in range(tabs):
-                self.pending.append(self.gateway.pay(session, save_card=save))
+                self.pending.append(pay_link(self.h, order_id, save_card=save))
 
         @rule(
             family=st.integers(0, FAMILIES - 1),

@@ -65,7 +65,7 @@ def test_a_waitlist_offer_in_a_deferred_season_asks_for_no_payment(h: Harness) -
     )
     assert line.status == LineStatus.OFFERED and line.order_id is None
     gateway: FakeGateway = h.gateway  # type: ignore[assignment]
-    assert gateway.sessions == {}
+    assert gateway.setups == {} and gateway.payments == {}
     offers = h.notifications("waitlist_offer", h.family_id(JULIE))
     assert offers and all("/p/" not in n.body and "payez" not in n.body for n in offers)
     assert all("aucun paiement" in n.body for n in offers)
@@ -73,7 +73,7 @@ def test_a_waitlist_offer_in_a_deferred_season_asks_for_no_payment(h: Harness) -
     order_id = order_for(h, JULIE)
     assert h.run(lambda db: db.get(Order, order_id).status) == OrderStatus.DEFERRED  # type: ignore[union-attr]
     line_status = h.run(lambda db: db.get(Line, line.id).status)  # type: ignore[union-attr]
-    assert line_status == LineStatus.CONFIRMED and gateway.sessions == {}
+    assert line_status == LineStatus.CONFIRMED and gateway.payments == {}
 
 
 def _other_season_deferred_order(h: Harness) -> int:
