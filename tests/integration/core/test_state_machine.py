@@ -40,8 +40,10 @@ from backend.db.models import Session as ActivitySession
 from backend.domain import waitlist as ranking_rule
 from backend.domain.errors import RegistrationError
 from backend.jobs import run_due_jobs
-from backend.services import cart, checkout, payments, staff
-from tests.integration.core.helpers import Harness, make_harness, pay_at_provider
+from backend.services import cart, checkout, staff
+from tests.integration.core.helpers import Harness, make_harness
+from tests.integration.money.books import deliver, pay_link
+from tests.integration.money.fake_gateway import FakeGateway
 
 FAMILIES = 8
 WEEK_PLACES = 1
@@ -70,6 +72,10 @@ def machine_for(engine: Engine, clock_start: ManualClock) -> type[RuleBasedState
             self.h: Harness = make_harness(
                 make_session_factory(engine), ManualClock(clock_start.now())
             )
+            # Payments through the in-process fake of the gateway port: localstripe's answers
+            # cost a second per step, and the money scenarios' contract run keeps the fake
+            # faithful to it (tests/integration/money/test_scenarios_localstripe.py).
+            self.h.gateway = FakeGateway()  # type: ignore[assignment]
             h = self.h
             self.people = h.make_families(FAMILIES)
             self.sessions = [
@@ -177,10 +183,8 @@ def machine_for(engine: Engine, clock_start: ManualClock) -> type[RuleBasedState
             )))
             if result is None or not pays or result["status"] != "awaiting_payment":
                 return
-            paid = pay_at_provider(h, result["order_id"])
-            _attempt(lambda: h.run(lambda db: payments.on_payment_succeeded(
-                db, event_id=f"evt_{paid.payment.id}", payment=paid.payment, **h.deps,
-            )))
+            paid = pay_link(h, result["order_id"])
+            _attempt(lambda: deliver(h, paid))
 
         @invariant()
         def places_are_exact(self) -> None:
