@@ -74,9 +74,7 @@ def _replan(db: Session, order: Order, *, clock: Clock) -> None:
     db.flush()
 
 
-def open_payment(
-    db: Session, season: Season, *, clock: Clock, settings: Settings
-) -> int:
+def open_payment(db: Session, season: Season, *, clock: Clock, settings: Settings) -> int:
     """Replan and send a payment link for every deferred order of `season`; how many."""
     links = 0
     for order in deferred_orders(db, season):
