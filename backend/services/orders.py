@@ -89,12 +89,13 @@ def create_order(
                 attempts=0,
             )
         )
+    if not deferred:
+        assert gateway is not None
+        # Before the insert: the link goes in with the order, no second write.
+        open_checkout(db, order, order.installments[0], link_expires_at)
     db.flush()
     for line in lines:
         line.order_id = order.id
-    if not deferred:
-        assert gateway is not None
-        open_checkout(db, order, order.installments[0], link_expires_at)
     db.flush()
     return order
 
