@@ -1,0 +1,252 @@
+"""A correction after the lines are in the cart: options ("finalement pas de service de
+garde"), weeks ("je voulais dire la semaine 4"), or the child ("plutôt Thomas", at the same
+site and level when the new child can take it)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from . import parsing
+from .asking import backend_trouble
+from .backend_client import BackendError, backend
+from .cart_add import add_for_child, outcome_text
+from .cart_view import ask_next_step, group_text, option_label, show_cart, week_numbers_text
+from .context import Context, load
+from .formatting import calendar_date, fragment, join_words
+from .reading import latest_text
+from .session import family_token
+
+log = logging.getLogger(__name__)
+
+
+def group_of_session(ctx: Context, session_id: int) -> dict[str, Any]:
+    return next(
+        g
+        for p in ctx.programs
+        for g in p["groups"]
+        if any(int(s["id"]) == session_id for s in g["sessions"])
+    )
+
+
+def weeks_said(text: str, ctx: Context, lines: list[dict[str, Any]]) -> list[int] | None:
+    """The weeks a correction names, among the weeks of the lines' group ("la semaine 4")."""
+    with_week = [line for line in lines if line.get("week")]
+    if not with_week:
+        return None
+    try:
+        group = group_of_session(ctx, int(with_week[0]["session_id"]))
+    except StopIteration:
+        return None
+    return parsing.parse_weeks(text, ctx.weeks_of_group(group["id"]), expect_weeks=True) or None
+
+
+class ActionCorrect(Action):
+    """A correction after the lines are in the cart: options, or the child."""
+
+    def name(self) -> str:
+        return "action_correct"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        token = family_token(tracker)
+        last = [int(i) for i in tracker.get_slot("last_lines") or []]
+        if not token or not last:
+            dispatcher.utter_message(response="utter_correction_unclear")
+            return []
+        text = latest_text(tracker)
+        try:
+            cart = await backend.cart(token)
+            ctx = await load(token, fresh_catalog=True)
+            lines = [line for line in cart.get("lines", []) if int(line["id"]) in last]
+            if not lines:
+                dispatcher.utter_message(response="utter_correction_unclear")
+                return []
+            kids = parsing.parse_children(text, ctx.children)
+            if kids and kids[0] not in {line["child_id"] for line in lines}:
+                return await self._switch_child(dispatcher, domain, ctx, token, lines, kids[0])
+            choice = parsing.parse_options(text, ctx.weeks_of_program(None))
+            if choice.empty:
+                weeks = weeks_said(text, ctx, lines)
+                if weeks:
+                    return await self._change_weeks(dispatcher, domain, ctx, token, lines, weeks)
+                dispatcher.utter_message(response="utter_correction_unclear")
+                return []
+            for line in lines:
+                if line.get("status") != "held":
+                    continue
+                codes = {o["code"] for o in line.get("options", [])}
+                for code, wanted in choice.wanted.items():
+                    only = choice.weeks.get(code)
+                    if only and line.get("week") not in only:
+                        continue
+                    codes = codes | {code} if wanted else codes - {code}
+                cart = await backend.patch_line(token, int(line["id"]), {"options": sorted(codes)})
+        except BackendError as err:
+            if err.code == "option_full":
+                dispatcher.utter_message(
+                    response="utter_fragment_option_full",
+                    number=err.data.get("week", ""),
+                    option=option_label(domain, str(err.data.get("option", ""))).lower(),
+                )
+                return []
+            backend_trouble(dispatcher, err.code)
+            return []
+        updated = [
+            line
+            for line in cart.get("lines", [])
+            if int(line["id"]) in last and line.get("status") == "held"
+        ]
+        opts = sorted({o["code"] for line in updated for o in line.get("options", [])})
+        options_text = join_words(
+            domain, [option_label(domain, c).lower() for c in opts]
+        ) or fragment(domain, "utter_fragment_no_option")
+        weeks = week_numbers_text(domain, [line["week"] for line in updated if line.get("week")])
+        dispatcher.utter_message(
+            response="utter_options_updated",
+            child=updated[0]["child"] if updated else "",
+            options_text=options_text,
+            weeks=weeks,
+        )
+        show_cart(dispatcher, domain, cart)
+        return ask_next_step(dispatcher)
+
+    async def _change_weeks(
+        self,
+        dispatcher: CollectingDispatcher,
+        domain: DomainDict,
+        ctx: Context,
+        token: str,
+        lines: list[dict[str, Any]],
+        weeks: list[int],
+    ) -> list[EventType]:
+        """ "Je voulais dire la semaine 4": the latest registration's weeks become the ones said.
+        New weeks are taken first; the old ones are given back only when every new one was
+        taken (or waitlisted), so a full week never costs the parent the place they had."""
+        kept_ids: list[int] = []
+        changed = False
+        by_child: dict[int, list[dict[str, Any]]] = {}
+        for line in lines:
+            by_child.setdefault(int(line["child_id"]), []).append(line)
+        for child_id, child_lines in by_child.items():
+            current = {int(line["week"]): line for line in child_lines if line.get("week")}
+            to_add = [w for w in weeks if w not in current]
+            to_remove = [line for w, line in current.items() if w not in weeks]
+            if not to_add and not to_remove:
+                kept_ids += [int(line["id"]) for line in child_lines]
+                continue
+            changed = True
+            first = child_lines[0]
+            group = group_of_session(ctx, int(first["session_id"]))
+            program = ctx.program_of_group(group["id"])
+            results: list[dict[str, Any]] = []
+            if to_add:
+                options = {o["code"]: None for o in first.get("options", [])}
+                results = await add_for_child(
+                    ctx,
+                    token,
+                    child_id,
+                    group["id"],
+                    to_add,
+                    options,
+                    first.get("tshirt_size"),
+                    False,
+                )
+            text, new_ids = outcome_text(domain, results, program.get("category", ""))
+            if any(r.get("outcome") == "full" for r in results):
+                dispatcher.utter_message(
+                    response="utter_weeks_kept",
+                    child=first["child"],
+                    weeks_text=text,
+                    weeks=week_numbers_text(domain, sorted(current)),
+                )
+                kept_ids += [int(line["id"]) for line in child_lines] + new_ids
+                continue
+            for line in to_remove:
+                await backend.delete_line(token, int(line["id"]))
+            removed = (
+                week_numbers_text(domain, sorted(int(line["week"]) for line in to_remove))
+                if to_remove
+                else ""
+            )
+            dispatcher.utter_message(
+                response="utter_weeks_corrected",
+                child=first["child"],
+                weeks_text=text,
+                removed_text=fragment(domain, "utter_fragment_removed", weeks=removed)
+                if removed
+                else "",
+            )
+            kept_ids += [int(line["id"]) for line in child_lines if line not in to_remove] + new_ids
+        if not changed:
+            dispatcher.utter_message(response="utter_cart_unchanged")
+            return ask_next_step(dispatcher)
+        show_cart(dispatcher, domain, await backend.cart(token))
+        return [SlotSet("last_lines", kept_ids), *ask_next_step(dispatcher)]
+
+    async def _switch_child(
+        self,
+        dispatcher: CollectingDispatcher,
+        domain: DomainDict,
+        ctx: Context,
+        token: str,
+        lines: list[dict[str, Any]],
+        new_child: int,
+    ) -> list[EventType]:
+        first = lines[0]
+        old_group = group_of_session(ctx, int(first["session_id"]))
+        program = ctx.program_of_group(old_group["id"])
+        # the same site and level when the new child can take them: only the child changes
+        groups = [
+            g
+            for g in ctx.eligible_groups(program["id"], new_child)
+            if g["site_id"] == old_group["site_id"] and g.get("level") == old_group.get("level")
+        ]
+        if not groups:
+            low, high = ctx.program_age_span(program["id"])
+            dispatcher.utter_message(
+                response="utter_not_eligible",
+                child=ctx.child(new_child)["first_name"],
+                age=ctx.age(new_child),
+                reference_date=calendar_date(ctx.reference_date()),
+                program=program["name"],
+                min_age=low,
+                max_age=high,
+            )
+            return []
+        dispatcher.utter_message(
+            response="utter_child_switched",
+            old_child=first["child"],
+            new_child=ctx.child(new_child)["first_name"],
+        )
+        weeks = sorted({int(line["week"]) for line in lines if line.get("week")})
+        options = {o["code"]: None for o in first.get("options", [])}
+        for line in lines:
+            await backend.delete_line(token, int(line["id"]))
+        size = ctx.child(new_child).get("tshirt_size") if program.get("needs_tshirt") else None
+        results = await add_for_child(
+            ctx,
+            token,
+            new_child,
+            groups[0]["id"],
+            weeks,
+            options,
+            size,
+            any(line.get("status") == "waitlisted" for line in lines),
+        )
+        text, ids = outcome_text(domain, results, program.get("category", ""))
+        dispatcher.utter_message(
+            response="utter_added",
+            child=ctx.child(new_child)["first_name"],
+            program=program["name"],
+            group=group_text(domain, groups[0].get("site"), groups[0]["label"]),
+            weeks_text=text,
+        )
+        show_cart(dispatcher, domain, await backend.cart(token))
+        return [SlotSet("last_lines", ids), *ask_next_step(dispatcher)]
