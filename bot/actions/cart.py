@@ -19,7 +19,7 @@ from .backend_client import BackendError, backend
 from .cart_view import ask_next_step, line_when, render_cart, show_cart
 from .context import Context, load
 from .formatting import join_words
-from .reading import latest_text
+from .turns import latest_text
 from .session import family_token
 
 __all__ = ["render_cart"]

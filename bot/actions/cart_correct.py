@@ -19,7 +19,7 @@ from .cart_add import add_for_child, outcome_text
 from .cart_view import ask_next_step, group_text, option_label, show_cart, week_numbers_text
 from .context import Context, load
 from .formatting import calendar_date, fragment, join_words
-from .reading import latest_text
+from .turns import latest_text
 from .session import family_token
 
 log = logging.getLogger(__name__)

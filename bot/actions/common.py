@@ -10,7 +10,7 @@ from .asking import (  # noqa: F401
     repair_events,
     yes_no_buttons,
 )
-from .reading import (  # noqa: F401
+from .turns import (  # noqa: F401
     INTERRUPTIONS,
     activating,
     is_interruption,

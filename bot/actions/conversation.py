@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .draft import State
-from .reading import latest_text, too_long
+from .turns import latest_text, too_long
 
 
 def asked_again_last_turn(tracker: Tracker) -> bool:

@@ -31,9 +31,9 @@ def answer(text: str) -> str | None:
     """YES / NO / BOTH / QUESTION, or None when the message is none of them."""
     reader = getattr(parsing, "read_answer", None)
     if reader is not None:
-        reading = reader(text)
-        name = str(getattr(reading, "name", reading) or "").lower()
-        return name if name in (YES, NO, BOTH, QUESTION) else None
+        kind = getattr(reader(text), "kind", None)
+        value = str(getattr(kind, "value", kind) or "")
+        return value if value in (YES, NO, BOTH, QUESTION) else None
     if is_question(text):
         return QUESTION
     if parsing.BOTH.search(parsing.normalize(text)):

@@ -25,7 +25,7 @@ from .backend_client import BackendError, backend
 from .context import load
 from .draft import SLOTS, Message, State, clear_registration, next_step
 from .formatting import local_datetime
-from .reading import (
+from .turns import (
     activating,
     is_interruption,
     latest_text,
