@@ -19,8 +19,8 @@ from .backend_client import BackendError, backend
 from .cart_view import ask_next_step, line_when, render_cart, show_cart
 from .context import Context, load
 from .formatting import join_words
-from .turns import latest_text
 from .session import family_token
+from .turns import latest_text
 
 __all__ = ["render_cart"]
 

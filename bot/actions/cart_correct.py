@@ -19,8 +19,8 @@ from .cart_add import add_for_child, outcome_text
 from .cart_view import ask_next_step, group_text, option_label, show_cart, week_numbers_text
 from .context import Context, load
 from .formatting import calendar_date, fragment, join_words
-from .turns import latest_text
 from .session import family_token
+from .turns import latest_text
 
 log = logging.getLogger(__name__)
 

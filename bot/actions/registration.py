@@ -25,6 +25,8 @@ from .backend_client import BackendError, backend
 from .context import load
 from .draft import SLOTS, Message, State, clear_registration, next_step
 from .formatting import local_datetime
+from .resolve import complete, resolve
+from .session import family_token
 from .turns import (
     activating,
     is_interruption,
@@ -33,8 +35,6 @@ from .turns import (
     small_talk,
     too_long,
 )
-from .resolve import complete, resolve
-from .session import family_token
 
 __all__ = ["SLOTS", "State", "clear_registration", "next_step"]
 
