@@ -73,11 +73,13 @@ def lines_meant(
     ]
     unique = {w.number: w for w in weeks_pool}
     level = parsing.parse_level(text)
-    weeks = (
-        parsing.parse_weeks(text, list(unique.values()), expect_weeks=True)
+    reading = (
+        parsing.read_weeks(text, list(unique.values()), sorted(unique), expect_weeks=True)
         if unique and level is None
         else None
     )
+    # the weeks the message names ("enlève la semaine 3" names 3), not what would remain
+    weeks = sorted({n for m in reading.mentions for n in m.weeks}) if reading else None
     chosen = lines
     if ctx is not None and level is not None:
         sessions = {
