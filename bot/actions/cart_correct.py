@@ -21,21 +21,14 @@ from .context import Context, load
 from .formatting import calendar_date, fragment, join_words
 from .session import family_token
 from .turns import latest_text
+from .week_change import group_of_session, propose_weeks
 
 log = logging.getLogger(__name__)
 
 
-def group_of_session(ctx: Context, session_id: int) -> dict[str, Any]:
-    return next(
-        g
-        for p in ctx.programs
-        for g in p["groups"]
-        if any(int(s["id"]) == session_id for s in g["sessions"])
-    )
-
-
 def weeks_said(text: str, ctx: Context, lines: list[dict[str, Any]]) -> list[int] | None:
-    """The weeks a correction names, among the weeks of the lines' group ("la semaine 4")."""
+    """The weeks the lines would have after the message ("remplace la 4 par la 6", "pas la 2,
+    la 3", "tout juillet"), among the weeks of the lines' group."""
     with_week = [line for line in lines if line.get("week")]
     if not with_week:
         return None
@@ -43,7 +36,9 @@ def weeks_said(text: str, ctx: Context, lines: list[dict[str, Any]]) -> list[int
         group = group_of_session(ctx, int(with_week[0]["session_id"]))
     except StopIteration:
         return None
-    return parsing.parse_weeks(text, ctx.weeks_of_group(group["id"]), expect_weeks=True) or None
+    current = sorted({int(line["week"]) for line in with_week})
+    reading = parsing.read_weeks(text, ctx.weeks_of_group(group["id"]), current, expect_weeks=True)
+    return reading.weeks_after if reading and reading.weeks_after else None
 
 
 class ActionCorrect(Action):
@@ -75,7 +70,7 @@ class ActionCorrect(Action):
             if choice.empty:
                 weeks = weeks_said(text, ctx, lines)
                 if weeks:
-                    return await self._change_weeks(dispatcher, domain, ctx, token, lines, weeks)
+                    return propose_weeks(dispatcher, domain, ctx, lines, weeks)
                 dispatcher.utter_message(response="utter_correction_unclear")
                 return []
             for line in lines:
@@ -116,79 +111,6 @@ class ActionCorrect(Action):
         )
         show_cart(dispatcher, domain, cart)
         return ask_next_step(dispatcher)
-
-    async def _change_weeks(
-        self,
-        dispatcher: CollectingDispatcher,
-        domain: DomainDict,
-        ctx: Context,
-        token: str,
-        lines: list[dict[str, Any]],
-        weeks: list[int],
-    ) -> list[EventType]:
-        """ "Je voulais dire la semaine 4": the latest registration's weeks become the ones said.
-        New weeks are taken first; the old ones are given back only when every new one was
-        taken (or waitlisted), so a full week never costs the parent the place they had."""
-        kept_ids: list[int] = []
-        changed = False
-        by_child: dict[int, list[dict[str, Any]]] = {}
-        for line in lines:
-            by_child.setdefault(int(line["child_id"]), []).append(line)
-        for child_id, child_lines in by_child.items():
-            current = {int(line["week"]): line for line in child_lines if line.get("week")}
-            to_add = [w for w in weeks if w not in current]
-            to_remove = [line for w, line in current.items() if w not in weeks]
-            if not to_add and not to_remove:
-                kept_ids += [int(line["id"]) for line in child_lines]
-                continue
-            changed = True
-            first = child_lines[0]
-            group = group_of_session(ctx, int(first["session_id"]))
-            program = ctx.program_of_group(group["id"])
-            results: list[dict[str, Any]] = []
-            if to_add:
-                options = {o["code"]: None for o in first.get("options", [])}
-                results = await add_for_child(
-                    ctx,
-                    token,
-                    child_id,
-                    group["id"],
-                    to_add,
-                    options,
-                    first.get("tshirt_size"),
-                    False,
-                )
-            text, new_ids = outcome_text(domain, results, program.get("category", ""))
-            if any(r.get("outcome") == "full" for r in results):
-                dispatcher.utter_message(
-                    response="utter_weeks_kept",
-                    child=first["child"],
-                    weeks_text=text,
-                    weeks=week_numbers_text(domain, sorted(current)),
-                )
-                kept_ids += [int(line["id"]) for line in child_lines] + new_ids
-                continue
-            for line in to_remove:
-                await backend.delete_line(token, int(line["id"]))
-            removed = (
-                week_numbers_text(domain, sorted(int(line["week"]) for line in to_remove))
-                if to_remove
-                else ""
-            )
-            dispatcher.utter_message(
-                response="utter_weeks_corrected",
-                child=first["child"],
-                weeks_text=text,
-                removed_text=fragment(domain, "utter_fragment_removed", weeks=removed)
-                if removed
-                else "",
-            )
-            kept_ids += [int(line["id"]) for line in child_lines if line not in to_remove] + new_ids
-        if not changed:
-            dispatcher.utter_message(response="utter_cart_unchanged")
-            return ask_next_step(dispatcher)
-        show_cart(dispatcher, domain, await backend.cart(token))
-        return [SlotSet("last_lines", kept_ids), *ask_next_step(dispatcher)]
 
     async def _switch_child(
         self,

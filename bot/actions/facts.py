@@ -119,7 +119,7 @@ def parse_facts(text: str, ctx: Context | None) -> dict[str, Any]:
 
 
 def _levels_by_name(text: str, names: list[str]) -> dict[str, int]:
-    """"Léa niveau 5 et Thomas niveau 2": the level in the words after each name."""
+    """ "Léa niveau 5 et Thomas niveau 2": the level in the words after each name."""
     norm = parsing.normalize(text)
     places = sorted(
         (found.start(), name)
@@ -137,9 +137,9 @@ def _levels_by_name(text: str, names: list[str]) -> dict[str, int]:
 
 def _age_group_named(norm: str, ctx: Context, program: int) -> str | None:
     """An age group of the program named in the message ("le groupe 9-12 ans")."""
-    for group in ctx.program(program)["groups"]:
-        label = parsing.normalize(group["label"])
-        if not group.get("level") and re.search(rf"\b{re.escape(label)}\b", norm):
+    for group in ctx.program(program).get("groups", []):
+        label = parsing.normalize(str(group.get("label") or ""))
+        if label and not group.get("level") and re.search(rf"\b{re.escape(label)}\b", norm):
             return str(group["label"])
     return None
 

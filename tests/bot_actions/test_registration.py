@@ -287,6 +287,14 @@ async def test_week_corrected_after_the_cart(backend_url: str) -> None:
 
     chat.say("oups je voulais dire la semaine 4", "correct")
     replies = await chat.run("action_correct")
+    # the new weeks are shown and nothing changes before the parent agrees
+    assert responses(replies) == ["utter_confirm_weeks"], chat.dump()
+    assert "Emma aurait alors : semaine 4 (19 au 23 juillet)" in replies[0].text
+    assert chat.slots["awaiting"] == "week_change"
+    camp = [line for line in lines_of(backend_url, chat, "Emma") if line["week"] == 3]
+    assert camp, chat.dump()
+    chat.say("oui", "affirm")
+    replies = await chat.run("action_apply_week_change")
     assert responses(replies) == ["utter_weeks_corrected", "utter_cart", "utter_ask_next_step"]
     assert (
         replies[0].text
@@ -321,6 +329,9 @@ async def test_week_corrected_after_the_cart(backend_url: str) -> None:
     )
     chat.say("non c'est la semaine 5 que je voulais", "correct")
     replies = await chat.run("action_correct")
+    assert responses(replies) == ["utter_confirm_weeks"], chat.dump()
+    chat.say("oui", "affirm")
+    replies = await chat.run("action_apply_week_change")
     assert responses(replies) == ["utter_weeks_kept", "utter_cart", "utter_ask_next_step"]
     assert replies[0].text == (
         "Semaine 5 : complète, pas d'inscription. Je n'ai donc rien retiré : "

@@ -187,3 +187,25 @@ async def test_a_size_said_in_passing_is_not_asked_again(backend_url: str) -> No
         if line["week"] == 2 and line["category"] == "camp_de_jour"
     ]
     assert line["tshirt_size"] == "M"
+
+
+async def test_a_week_edit_is_shown_and_can_be_declined(backend_url: str) -> None:
+    chat = new_chat()
+    await open_conversation(chat, "Emma au camp aux Érables semaines 6 et 7, taille M")
+    await identify(chat, backend_url, "100002", "418-555-0102")
+    await fill_form(chat, {"reg_options": "non"})
+    await registration_done(chat)
+    chat.say("remplace la 7 par la 8", "correct")
+    replies = await chat.run("action_correct")
+    assert responses(replies) == ["utter_confirm_weeks"], chat.dump()
+    assert "semaine 6" in replies[0].text and "semaine 8" in replies[0].text
+    assert "semaine 7" not in replies[0].text
+    chat.say("non laisse faire", "deny")
+    replies = await chat.run("action_keep_weeks")
+    assert responses(replies) == ["utter_weeks_not_changed", "utter_ask_next_step"]
+    weeks = sorted(
+        line["week"]
+        for line in lines_of(backend_url, chat, "Emma")
+        if line["category"] == "camp_de_jour" and line["week"] in (6, 7, 8)
+    )
+    assert weeks == [6, 7], chat.dump()
