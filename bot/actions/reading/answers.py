@@ -177,6 +177,14 @@ def read_answer(text: str) -> Answer:
         kind, rest = opening
         if kind is AnswerKind.YES and _opens_with_both(rest):
             return Answer(AnswerKind.BOTH)  # "oui les deux"
+        negated = _first_answer(rest) if kind is AnswerKind.YES and rest else None
+        if negated and negated[0] is AnswerKind.NO and not negated[1]:
+            # "absolument pas" is a no; "oui non" says both
+            if _lead("answers", "intensifiers").match(plain):
+                return Answer(AnswerKind.NO)
+            # "pas de trouble pantoute": the no only stresses a yes said in the negative
+            if not plain.startswith(("pas ", "sans ")):
+                return Answer(AnswerKind.UNKNOWN)
         return Answer(kind, rest)
     emoji = _emoji(raw)
     if emoji:

@@ -151,7 +151,8 @@ def _not_weeks() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 def prepare(text: str) -> str:
     """normalize() with ordinal digits made plain ("3e semaine" → "3 semaine")."""
-    return re.sub(r"(\d)(?:e|eme|ere|re|er)\b", r"\1", normalize(text))
+    text = re.sub(r"\b1(?:ere|re|er)s\b", "premieres", normalize(text))  # "les 3 1eres"
+    return re.sub(r"(\d)(?:e|eme|ere|re|er)\b", r"\1", text)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -256,11 +257,11 @@ def read_mentions(fragment: str, weeks: Sequence[Week], strict: bool) -> list[We
         text = every.sub(" ", text)
     if strict and not week_word().search(text):
         return found
-    if week_word().search(text):
+    first_word = week_word().search(text)
+    if first_word:
         # keep only the part from the first "semaine" on: "camp 9-12 ans semaines 2 a 4"
-        start = week_word().search(text).start()  # type: ignore[union-attr]
-        before = re.search(r"\d{1,2}\s*$", text[:start])  # "la 2 semaine" (from "2e")
-        text = text[before.start() if before else start :]
+        before = re.search(r"\d{1,2}\s*$", text[: first_word.start()])  # "la 2 semaine"
+        text = text[before.start() if before else first_word.start() :]
     after, before_number = _not_weeks()
     text = before_number.sub(" ", after.sub(" ", text))
     numbers = keep(_numbers(text))
