@@ -17,9 +17,17 @@ from rasa_sdk.types import DomainDict
 
 from bot import sealing
 
-from . import facts, parsing
+from . import facts, parsing, readings
 from .backend_client import BackendError, backend
-from .common import AskAction, is_interruption, latest_text, new_user_turn, repair_events
+from .common import (
+    AskAction,
+    activating,
+    is_interruption,
+    latest_text,
+    new_user_turn,
+    repair_events,
+)
+from .digressions import small_talk
 from .session import identified_events
 
 log = logging.getLogger(__name__)
@@ -131,7 +139,9 @@ class ValidateIdentificationForm(FormValidationAction):
                 SlotSet("id_phone", "-"),
                 SlotSet("id_code", "ok"),
             ]
-        if not new_user_turn(tracker):
+        # the message that started the form may already hold the client number
+        opening = activating(tracker, "identification_form")
+        if not opening and not new_user_turn(tracker):
             return []
         requested = tracker.get_slot("requested_slot")
         text = latest_text(tracker)
@@ -152,13 +162,23 @@ class ValidateIdentificationForm(FormValidationAction):
                 SlotSet("id_code", "ok"),
             ]
 
-        if requested == "id_code" and tracker.get_slot("challenge_id"):
+        # "je me suis trompé, c'est 100001": a new client number, never a code, never a try
+        corrected = readings.corrected_client_number(text)
+        if requested == "id_code" and tracker.get_slot("challenge_id") and not corrected:
             return await self._verify(dispatcher, tracker, text)
 
         phone = parsing.parse_phone(text)
         # the phone's digits must not be read as a client number: "100001 418-555-0101"
         rest = parsing.without_phone(text) if phone else text
-        client = None if requested == "id_phone" else parsing.parse_client_number(rest)
+        if corrected:
+            client: str | None = corrected
+            dispatcher.utter_message(
+                response="utter_client_number_corrected", client_number=corrected
+            )
+        elif opening:
+            client = readings.opening_client_number(text)
+        else:
+            client = None if requested == "id_phone" else parsing.parse_client_number(rest)
         current_client = tracker.get_slot("id_client_number")
         current_phone = tracker.get_slot("id_phone")
         if client:
@@ -169,6 +189,11 @@ class ValidateIdentificationForm(FormValidationAction):
             current_phone = phone
 
         if not events:
+            if opening:
+                return []
+            talk = small_talk(dispatcher, tracker)
+            if talk is not None:
+                return talk
             if is_interruption(tracker):
                 return []
             # facts about the registration given now are kept for later ("c'est pour Léa au camp")
