@@ -125,7 +125,12 @@ class ValidateCheckoutForm(FormValidationAction):
         if requested == "pay_accept" and answer in ("yes", "no"):
             return [SlotSet("pay_accept", answer), SlotSet("repair_level", 0.0)]
         intent = latest_intent(tracker)[0]
-        if answer == "question" and (intent in _TERMS_QUESTIONS or not is_interruption(tracker)):
+        # "pis là ?" asks for the next step, not about the terms: the question comes back
+        if (
+            answer == "question"
+            and intent != "continue"
+            and (intent in _TERMS_QUESTIONS or not is_interruption(tracker))
+        ):
             return await self._answer_question(dispatcher, tracker, domain, requested)
         talk = small_talk(dispatcher, tracker)
         if talk is not None:
@@ -277,7 +282,9 @@ class ActionCheckout(Action):
             elif err.code == "cart_empty":
                 dispatcher.utter_message(response="utter_cart_empty_checkout")
             elif err.code == "waitlist_only":
-                dispatcher.utter_message(response="utter_waitlist_only", delivery=delivery(domain, {}))
+                dispatcher.utter_message(
+                    response="utter_waitlist_only", delivery=delivery(domain, {})
+                )
             else:
                 backend_trouble(dispatcher, err.code)
             return done
