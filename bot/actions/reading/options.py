@@ -1,0 +1,80 @@
+"""The camp's options a message takes or turns down, per clause, and the weeks they are for."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from . import lexicon
+from .text import normalize
+from .weeks import Week, read_mentions, weeks_named
+
+
+@dataclass
+class OptionsChoice:
+    """What the message says about options: code → True (wanted), False (refused).
+
+    weeks: code → the week numbers it is limited to ("service de garde semaine 2 seulement");
+    absent means every week of the registration.
+    """
+
+    wanted: dict[str, bool] = field(default_factory=dict)
+    weeks: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.wanted
+
+
+@cache
+def _option_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    named = lexicon.entry("options", "options")
+    return tuple(
+        (str(code), re.compile(lexicon.alternation(words))) for code, words in named.items()
+    )
+
+
+def _any_option(norm: str) -> bool:
+    return any(p.search(norm) for _, p in _option_patterns())
+
+
+def _clauses(norm: str) -> list[str]:
+    return [
+        c
+        for c in re.split(
+            r",|;|\bmais\b|\bpuis\b|\bpis\b|\bet\b(?= (?:pas|sans|le|la|avec|du|de))", norm
+        )
+        if c.strip()
+    ]
+
+
+def parse_options(text: str, weeks: Sequence[Week] = (), asked: bool = False) -> OptionsChoice:
+    """Options named in a message, with negation ("pas de service de garde") handled per clause.
+
+    asked: the bot has just asked about options, so "non"/"aucun" refuse both and "les deux"
+    takes both. Weeks after an option limit it to them ("garde seulement semaines 1 et 2").
+    """
+    norm = normalize(text)
+    choice = OptionsChoice()
+    codes = [code for code, _ in _option_patterns()]
+    none = lexicon.pattern("options", "none").match(norm)
+    if asked and none and not _any_option(norm):
+        return OptionsChoice(wanted=dict.fromkeys(codes, False))
+    if asked and lexicon.pattern("options", "all").search(norm):
+        return OptionsChoice(wanted=dict.fromkeys(codes, True))
+    negation = lexicon.pattern("options", "negation")
+    for clause in _clauses(norm):
+        for code, pattern in _option_patterns():
+            found = pattern.search(clause)
+            if not found:
+                continue
+            before = clause[: found.start()]
+            negated = bool(negation.search(before[-25:]))
+            choice.wanted[code] = not negated
+            if not negated and weeks:
+                limited = weeks_named(read_mentions(clause[found.end() :], weeks, strict=True))
+                if limited:
+                    choice.weeks[code] = sorted(limited)
+    return choice
