@@ -17,7 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from . import parsing, readings
+from . import parsing
 from .backend_client import BackendError, backend
 from .checkout_terms import (
     allowed_installments,
@@ -121,7 +121,11 @@ class ValidateCheckoutForm(FormValidationAction):
             changed = await self._installments(dispatcher, tracker, wanted)
             if changed is not None:
                 return changed
-        answer = readings.read_answer(text)
+        read = parsing.read_answer(text)
+        answer = read.kind.value
+        if answer == "yes" and read.rest and parsing.read_continue(text) is not None:
+            # "ok pis là ?" moves on; it does not accept the terms
+            answer = "unknown"
         if requested == "pay_accept" and answer in ("yes", "no"):
             return [SlotSet("pay_accept", answer), SlotSet("repair_level", 0.0)]
         intent = latest_intent(tracker)[0]

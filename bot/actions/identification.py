@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+from functools import cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -17,7 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from bot import sealing
 
-from . import facts, parsing, readings
+from . import facts, parsing
 from .backend_client import BackendError, backend
 from .common import (
     AskAction,
@@ -28,6 +30,7 @@ from .common import (
     repair_events,
 )
 from .digressions import small_talk
+from .reading import lexicon
 from .session import identified_events
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,21 @@ async def help_line_events() -> list[EventType]:
     except BackendError as err:
         log.info("season unavailable for the help line: %s", err.code)
     return [SlotSet("help_phone", phone), SlotSet("help_hours", hours)]
+
+
+def opening_client_number(text: str) -> str | None:
+    """A client number in a message that was not an answer to "quel est votre numéro de client ?"
+    ("allo, mon numéro de client c'est 100001, je veux inscrire Léa"): named as one, or six
+    digits alone, so that a year or an age is not taken for it."""
+    rest = parsing.without_phone(text)
+    if not (_client_cue().search(rest) or re.search(r"(?<!\d)\d{6}(?!\d)", rest)):
+        return None
+    return parsing.parse_client_number(rest)
+
+
+@cache
+def _client_cue() -> re.Pattern[str]:  # noqa: N802 - a compiled constant, built on first use
+    return lexicon.pattern("identification", "client_cue")
 
 
 # Which identity each input channel may vouch for; no other channel passes one.
@@ -163,7 +181,7 @@ class ValidateIdentificationForm(FormValidationAction):
             ]
 
         # "je me suis trompé, c'est 100001": a new client number, never a code, never a try
-        corrected = readings.corrected_client_number(text)
+        corrected = parsing.read_client_correction(text)
         if requested == "id_code" and tracker.get_slot("challenge_id") and not corrected:
             return await self._verify(dispatcher, tracker, text)
 
@@ -176,7 +194,7 @@ class ValidateIdentificationForm(FormValidationAction):
                 response="utter_client_number_corrected", client_number=corrected
             )
         elif opening:
-            client = readings.opening_client_number(text)
+            client = opening_client_number(text)
         else:
             client = None if requested == "id_phone" else parsing.parse_client_number(rest)
         current_client = tracker.get_slot("id_client_number")
