@@ -34,7 +34,7 @@ def asked_again_last_turn(tracker: Tracker) -> bool:
 def where_to_resume(tracker: Tracker) -> str:
     if State.from_tracker(tracker).started:
         return "registration"
-    if tracker.get_slot("checkout_ready") and tracker.get_slot("pay_accept") is None:
+    if tracker.get_slot("checkout_ready"):
         return "checkout"
     if tracker.get_slot("awaiting") == "next_step":
         return "next_step"
