@@ -177,6 +177,14 @@ def read_answer(text: str) -> Answer:
         kind, rest = opening
         if kind is AnswerKind.YES and _opens_with_both(rest):
             return Answer(AnswerKind.BOTH)  # "oui les deux"
+        negated = _first_answer(rest) if kind is AnswerKind.YES and rest else None
+        if negated and negated[0] is AnswerKind.NO and not negated[1]:
+            # "absolument pas" is a no; "oui non" says both
+            if _lead("answers", "intensifiers").match(plain):
+                return Answer(AnswerKind.NO)
+            # "pas de trouble pantoute": the no only stresses a yes said in the negative
+            if not plain.startswith(("pas ", "sans ")):
+                return Answer(AnswerKind.UNKNOWN)
         return Answer(kind, rest)
     emoji = _emoji(raw)
     if emoji:
@@ -185,8 +193,8 @@ def read_answer(text: str) -> Answer:
         return Answer(AnswerKind.UNKNOWN)
     # a clear yes or no later in the message ("pour les deux c'est oui")
     said = set(plain.split())
-    strong_yes = bool(said & {"oui", "ouais", "yes", "ok"})
-    strong_no = bool(said & {"non", "nope", "nan"})
+    strong_yes = bool(said & lexicon.word_set("answers", "yes", "anywhere"))
+    strong_no = bool(said & lexicon.word_set("answers", "no", "anywhere"))
     if strong_yes != strong_no:
         return Answer(AnswerKind.YES if strong_yes else AnswerKind.NO)
     return Answer(AnswerKind.UNKNOWN)

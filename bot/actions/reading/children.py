@@ -77,7 +77,7 @@ def unknown_name(text: str) -> str | None:
     left = [w for w in raw_words if normalize(w) not in NAME_FILLERS]
     if len(left) != 1 or len(left[0]) < 3 or len(raw_words) > 6:
         return None
-    word = left[0]
+    word = str(left[0])
     if parse_yes_no(word) is not None:
         return None
     return word[:1].upper() + word[1:]

@@ -70,7 +70,7 @@ def alternation(phrases: Iterable[str]) -> str:
         {normalize(str(p)) for p in phrases if normalize(str(p))}, key=len, reverse=True
     )
     inner = "|".join(_phrase_regex(p) for p in unique)
-    return r"(?<![a-z0-9])(?:" + inner + r")(?![a-z0-9])"
+    return r"(?<![a-z0-9_])(?:" + inner + r")(?![a-z0-9_])"
 
 
 @cache

@@ -30,7 +30,7 @@ def parse_client_number(text: str) -> str | None:
     """A client number: 4 to 8 digits alone (phone numbers and codes are told apart by context)."""
     for token in re.findall(r"\d+", normalize(text).replace(" ", "")):
         if 4 <= len(token) <= 8:
-            return token
+            return str(token)
     return None
 
 
@@ -40,7 +40,7 @@ def read_client_correction(text: str) -> str | None:
     norm = normalize(text)
     if not lexicon.pattern("identification", "correction").search(norm):
         return None
-    numbers = [t for t in re.findall(r"(?<!\d)\d{4,8}(?!\d)", without_phone(norm))]
+    numbers = [str(t) for t in re.findall(r"(?<!\d)\d{4,8}(?!\d)", without_phone(norm))]
     return numbers[-1] if numbers else None
 
 

@@ -36,8 +36,23 @@ def _option_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     )
 
 
+def option_named(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first place the pattern names an option, not a verb: "je garde la 3" keeps a week."""
+    subjects = re.compile(lexicon.pattern("options", "verb_subjects").pattern + r"\s*$")
+    for match in pattern.finditer(text):
+        if " " in match.group(0) or not subjects.search(text[: match.start()]):
+            return match
+    return None
+
+
+def first_option(text: str) -> re.Match[str] | None:
+    """Where the text first names any option (the weeks reader cuts the text there)."""
+    found = [m for _, p in _option_patterns() if (m := option_named(p, text))]
+    return min(found, key=lambda m: m.start()) if found else None
+
+
 def _any_option(norm: str) -> bool:
-    return any(p.search(norm) for _, p in _option_patterns())
+    return first_option(norm) is not None
 
 
 def _clauses(norm: str) -> list[str]:
@@ -67,7 +82,7 @@ def parse_options(text: str, weeks: Sequence[Week] = (), asked: bool = False) ->
     negation = lexicon.pattern("options", "negation")
     for clause in _clauses(norm):
         for code, pattern in _option_patterns():
-            found = pattern.search(clause)
+            found = option_named(pattern, clause)
             if not found:
                 continue
             before = clause[: found.start()]

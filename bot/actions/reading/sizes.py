@@ -6,7 +6,7 @@ import re
 from functools import cache
 
 from . import lexicon
-from .text import normalize, words
+from .text import normalize
 
 SIZES: tuple[str, ...] = tuple(lexicon.entry("sizes", "codes"))
 
@@ -34,7 +34,8 @@ def parse_tshirt(text: str) -> str | None:
     ):
         if phrase in norm:
             return str(size)
-    tokens = words(text)
+    # "l'eczéma" holds no size "l": a letter before an apostrophe is an elision
+    tokens = re.findall(r"[a-z0-9]+(?!['a-z0-9])", norm)
     context = bool(lexicon.pattern("sizes", "context").search(norm))
     for token in tokens:
         if token in lexicon.word_map("sizes", "words"):

@@ -15,6 +15,7 @@ from enum import Enum
 from functools import cache
 
 from . import lexicon
+from .options import first_option
 from .weeks import Week, WeekMention, prepare, read_mentions, weeks_named
 
 
@@ -43,18 +44,12 @@ class WeekReading:
 # ---------------------------------------------------------------------------- patterns
 
 
-@cache
-def _option_words() -> re.Pattern[str]:
-    phrases = [p for group in lexicon.entry("options", "options").values() for p in group]
-    return re.compile(lexicon.alternation([*phrases, "option", "options"]))
-
-
 _CLAUSE_START = re.compile(r",|;|\+|\b(?:avec|et|pis|mais|puis)\b")
 
 
 def split_options(norm: str) -> tuple[str, str]:
     """The message cut before its first part about options: (weeks part, options part)."""
-    found = _option_words().search(norm)
+    found = first_option(norm)
     if not found:
         return norm, ""
     cut = found.start()
@@ -98,15 +93,20 @@ def _replacement(
 
 
 @cache
-def _exclusion() -> re.Pattern[str]:
-    words = [*lexicon.entry("weeks", "except"), *lexicon.entry("weeks", "remove")]
+def _exclusion(with_verbs: bool) -> re.Pattern[str]:
+    words = [*lexicon.entry("weeks", "except")]
+    if with_verbs:
+        words += lexicon.entry("weeks", "remove")
     return re.compile(lexicon.alternation(words))
 
 
-def _split_exclusion(text: str, weeks: Sequence[Week]) -> tuple[str, str]:
-    for match in _exclusion().finditer(text):
+def _split_exclusion(text: str, weeks: Sequence[Week], with_verbs: bool) -> tuple[str, str]:
+    for match in _exclusion(with_verbs).finditer(text):
         tail = text[match.end() :]
-        if weeks_named(read_mentions(tail, weeks, strict=False)):
+        # the weeks come right after the word: "sauf la semaine du 12 juillet", not "pas à
+        # celui envoyé, il reste 4 essais"
+        opening = " ".join(tail.split()[:5])
+        if weeks_named(read_mentions(opening, weeks, strict=False)):
             return text[: match.start()], tail
     return text, ""
 
@@ -139,6 +139,16 @@ def read_weeks(
     None when the message says nothing about weeks. expect_weeks: the bot has just asked about
     weeks, so a bare "1" or "2-4" is a week number (otherwise only next to "semaine" or a date).
     """
+    return _read(text, weeks, current, expect_weeks, removal_verbs=True)
+
+
+def _read(
+    text: str,
+    weeks: Sequence[Week],
+    current: Sequence[int],
+    expect_weeks: bool,
+    removal_verbs: bool,
+) -> WeekReading | None:
     if not weeks:
         return None
     valid = {w.number for w in weeks}
@@ -153,7 +163,7 @@ def read_weeks(
         after = (held - weeks_named(old)) | weeks_named(new)
         return _reading(WeekEdit.REPLACE, after, held, [*old, *new], options_part)
 
-    included_part, excluded_part = _split_exclusion(weeks_part, weeks)
+    included_part, excluded_part = _split_exclusion(weeks_part, weeks, removal_verbs)
     included = read_mentions(included_part, weeks, strict)
     excluded = read_mentions(excluded_part, weeks, strict=False) if excluded_part else []
     # "avec service de garde semaines 2 à 4": the weeks are the registration's too, unless
@@ -182,5 +192,7 @@ def parse_weeks(text: str, weeks: Sequence[Week], expect_weeks: bool = False) ->
     expect_weeks: the bot has just asked "quelles semaines ?", so bare numbers ("2-4", "1 et 3")
     are weeks; otherwise numbers count only next to the word "semaine" or a date.
     """
-    reading = read_weeks(text, weeks, (), expect_weeks=expect_weeks)
+    # "enlève la semaine 3" names week 3 (the cart finds the line to remove by it), while
+    # "sauf la 3" and "pas la 3" name every other week
+    reading = _read(text, weeks, (), expect_weeks, removal_verbs=False)
     return reading.weeks_after if reading else None

@@ -151,7 +151,8 @@ def _not_weeks() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 def prepare(text: str) -> str:
     """normalize() with ordinal digits made plain ("3e semaine" → "3 semaine")."""
-    return re.sub(r"(\d)(?:e|eme|ere|re|er)\b", r"\1", normalize(text))
+    text = re.sub(r"\b1(?:ere|re|er)s\b", "premieres", normalize(text))  # "les 3 1eres"
+    return re.sub(r"(\d)(?:e|eme|ere|re|er)\b", r"\1", text)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -191,7 +192,7 @@ def read_mentions(fragment: str, weeks: Sequence[Week], strict: bool) -> list[We
     valid = [w.number for w in weeks]
     year = weeks[0].starts_on.year
     text = prepare(fragment)
-    found: list[WeekMention] = []
+    found: list[WeekMention] = []  # a mention naming no week of the season is left out
 
     def keep(numbers: Iterable[int]) -> tuple[int, ...]:
         return tuple(sorted(set(numbers) & set(valid)))
@@ -255,18 +256,18 @@ def read_mentions(fragment: str, weeks: Sequence[Week], strict: bool) -> list[We
         found.append(WeekMention("all", tuple(valid)))
         text = every.sub(" ", text)
     if strict and not week_word().search(text):
-        return found
-    if week_word().search(text):
+        return [m for m in found if m.weeks]
+    first_word = week_word().search(text)
+    if first_word:
         # keep only the part from the first "semaine" on: "camp 9-12 ans semaines 2 a 4"
-        start = week_word().search(text).start()  # type: ignore[union-attr]
-        before = re.search(r"\d{1,2}\s*$", text[:start])  # "la 2 semaine" (from "2e")
-        text = text[before.start() if before else start :]
+        before = re.search(r"\d{1,2}\s*$", text[: first_word.start()])  # "la 2 semaine"
+        text = text[before.start() if before else first_word.start() :]
     after, before_number = _not_weeks()
     text = before_number.sub(" ", after.sub(" ", text))
     numbers = keep(_numbers(text))
     if numbers:
         found.append(WeekMention("number", numbers))
-    return found
+    return [m for m in found if m.weeks]
 
 
 def weeks_named(mentions: Iterable[WeekMention]) -> set[int]:

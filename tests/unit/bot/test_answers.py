@@ -66,6 +66,8 @@ NO = [
     "👎",
     "c'est pas correct",
     "ça va aller",
+    "aucune",
+    "Aucune option",
 ]
 QUESTIONS = [
     "y a tu de la place à l'autre parc?",

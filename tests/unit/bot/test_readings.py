@@ -57,6 +57,8 @@ def test_a_phone_number_in_a_correction_is_not_the_client_number() -> None:
         ("Léa au camp semaine 10", None),
         ("mon numéro c 100001", None),
         ("je veux le 12 juillet", None),
+        ("elle fait de l'asthme", None),
+        ("il fait du M", "M"),
     ],
 )
 def test_tshirt_in_free_text(text: str, expected: str | None) -> None:

@@ -177,6 +177,12 @@ def test_a_compound_leaves_the_options_to_the_options_reader() -> None:
     assert (alone.wanted, alone.weeks) == ({"garde": True}, {"garde": [1, 2]})
 
 
+def test_garde_as_a_verb_keeps_weeks() -> None:
+    assert read("je garde la 2 et la 4", [2, 3, 4]).weeks_after == [2, 4]
+    assert p.parse_options("je garde la 2", WEEKS).empty
+    assert p.parse_options("avec garde", WEEKS).wanted == {"garde": True}
+
+
 def test_weeks_said_with_an_option_are_the_registration_weeks_too() -> None:
     reading = read("avec service de garde semaines 2 à 4")
     assert reading.weeks_after == [2, 3, 4]
@@ -184,7 +190,17 @@ def test_weeks_said_with_an_option_are_the_registration_weeks_too() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["oui", "natation niveau 3", "pas tout de suite", "semaine 12", "pas de problème", "merci"],
+    [
+        "oui",
+        "natation niveau 3",
+        "pas tout de suite",
+        "semaine 12",
+        "pas de problème",
+        "merci",
+        "le jeudi 20 mai",
+        "du 1er au 15 mai",
+        "en 2 versements svp",
+    ],
 )
 def test_nothing_about_weeks(text: str) -> None:
     assert p.read_weeks(text, WEEKS, [2, 3]) is None
@@ -253,3 +269,11 @@ def test_the_result_is_always_within_the_season(text: str) -> None:
             assert set(reading.weeks_after) <= set(ALL)
             assert set(reading.added).isdisjoint(current)
             assert set(reading.removed) <= set(current)
+
+
+def test_parse_weeks_names_the_weeks_a_removal_points_at() -> None:
+    # the cart looks the lines up by the weeks named
+    assert p.parse_weeks("enlève la semaine 3 svp", WEEKS, expect_weeks=True) == [3]
+    assert p.parse_weeks("retire la 2 pis la 4", WEEKS, expect_weeks=True) == [2, 4]
+    assert p.parse_weeks("pas la semaine 3", WEEKS) == [1, 2, 4, 5, 6, 7, 8]
+    assert p.parse_weeks("non pas la 2, la 3", WEEKS, expect_weeks=True) == [3]
