@@ -22,9 +22,3 @@ def normalize(text: str) -> str:
 
 def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", normalize(text))
-
-
-def tokens(text: str) -> list[str]:
-    """Words and the separators that matter to a reading ("," and "?" end a part)."""
-    raw = strip_accents((text or "").translate(_APOSTROPHES)).lower()
-    return re.findall(r"[a-z0-9]+|[,;?!]", raw)
