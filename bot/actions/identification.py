@@ -182,10 +182,13 @@ class ValidateIdentificationForm(FormValidationAction):
 
         # "je me suis trompé, c'est 100001": a new client number, never a code, never a try
         corrected = parsing.read_client_correction(text)
-        if requested == "id_code" and tracker.get_slot("challenge_id") and not corrected:
+        phone = parsing.parse_phone(text)
+        # a phone given again while the code is asked is a new phone, not a code to try
+        new_phone = phone is not None and phone != tracker.get_slot("id_phone")
+        asking_code = requested == "id_code" and tracker.get_slot("challenge_id")
+        if asking_code and not corrected and not new_phone:
             return await self._verify(dispatcher, tracker, text)
 
-        phone = parsing.parse_phone(text)
         # the phone's digits must not be read as a client number: "100001 418-555-0101"
         rest = parsing.without_phone(text) if phone else text
         if corrected:

@@ -204,3 +204,19 @@ async def test_thanks_and_hello_inside_identification_ask_the_same_question(
     replies = await chat.answer("bonjour", "greet")
     assert responses(replies) == ["utter_greet_in_form", "utter_ask_id_client_number_noted"]
     assert chat.slots["repair_level"] == 0.0  # no step on the repair ladder
+
+
+async def test_a_new_phone_while_the_code_is_asked_is_not_tried_as_a_code(
+    backend_url: str,
+) -> None:
+    chat = new_chat()
+    await open_conversation(chat, "je veux inscrire ma fille au camp")
+    await chat.answer("100001 418-555-0199")  # not the phone on file: no code goes
+    first = chat.slots["challenge_id"]
+    replies = await chat.answer("oups c'est le 418 555-0101")
+    assert responses(replies) == ["utter_ask_id_code"], chat.dump()
+    assert (
+        chat.slots["challenge_id"] not in (None, first) and chat.slots["id_phone"] == "4185550101"
+    )
+    replies = await chat.answer(latest_code(backend_url, "4185550101"))
+    assert responses(replies) == ["utter_identified"], chat.dump()

@@ -5,12 +5,23 @@ commande ». The registration conversation itself is tested elsewhere."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
 
 from tests.e2e.conversation import Parent, http_json
+
+# the bot's own formatting module, loaded alone: this environment has no rasa_sdk
+_spec = importlib.util.spec_from_file_location(
+    "bot_formatting", Path(__file__).resolve().parents[2] / "bot" / "actions" / "formatting.py"
+)
+assert _spec and _spec.loader
+_formatting = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_formatting)
+local_time = _formatting.local_time
 
 SERVICE = {"Authorization": "Bearer dev-service-secret"}
 

@@ -10,13 +10,13 @@ import re
 import pytest
 from sqlalchemy import Engine
 
-from bot.actions.formatting import local_time
 from tests.e2e.backend_state import family_lines
 from tests.e2e.checkout_setup import (
     demo_family,
     family_token,
     hold_places,
     identified_and_stopped,
+    local_time,
     orders,
 )
 from tests.e2e.conversation import Parent
