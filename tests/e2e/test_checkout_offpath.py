@@ -42,21 +42,21 @@ def test_questions_then_pas_de_probleme_pays_in_one(parent: Parent, database: En
 
     # a question at the installments prompt is explained, and the same choice comes back
     parent.say("c'est quoi la différence?")
-    assert parent.last_question.endswith("1 ou 2 versements ?"), parent.dump()
+    assert "1 ou 2 versements ?" in parent.last_question, parent.dump()
 
     parent.say("en 1 versement")
     recap = parent.last_question
-    assert recap.lower().endswith(ACCEPT_QUESTION), parent.dump()
+    assert ACCEPT_QUESTION in recap.lower(), parent.dump()
     # what is agreed to is on screen before the yes: plan, hold expiry, where the link goes
     assert "1 versement" in recap and f"réservées jusqu'à {expiry}" in recap, parent.dump()
     assert "par texto" in recap and "courriel" not in recap, parent.dump()
 
     parent.say("c'est quoi les conditions?")
-    assert parent.last_question.lower().endswith(ACCEPT_QUESTION), parent.dump()
+    assert ACCEPT_QUESTION in parent.last_question.lower(), parent.dump()
     assert orders(database, client) == [], parent.dump()  # a question is never a yes
 
     parent.say("merci!")
-    assert parent.last_question.lower().endswith(ACCEPT_QUESTION), parent.dump()
+    assert ACCEPT_QUESTION in parent.last_question.lower(), parent.dump()
     assert orders(database, client) == []
 
     final = parent.says_text("pas de problème")
@@ -74,7 +74,7 @@ def test_laisse_faire_declines_and_keeps_the_cart(parent: Parent, database: Engi
     parent.say("je veux payer")
     if "versement" in parent.last_question and "acceptez" not in parent.last_question.lower():
         parent.say("1")
-    assert parent.last_question.lower().endswith(ACCEPT_QUESTION), parent.dump()
+    assert ACCEPT_QUESTION in parent.last_question.lower(), parent.dump()
     declined = parent.says_text("laisse faire")
     assert "pas passée" in declined and f"jusqu'à {expiry}" in declined, parent.dump()
     assert orders(database, client) == []
@@ -88,7 +88,7 @@ def test_two_versements_refused_for_swimming_with_the_reason(
     said = parent.says_text("je veux payer en 2 fois")
     # the refusal and its reason in the same turn, then the next question
     assert "2 versements est offert seulement" in said, parent.dump()
-    assert parent.last_question.lower().endswith(ACCEPT_QUESTION), parent.dump()
+    assert ACCEPT_QUESTION in parent.last_question.lower(), parent.dump()
     assert "1 versement" in parent.last_question
     final = parent.says_text("certain")
     assert LINK.search(final), parent.dump()
@@ -105,7 +105,7 @@ def test_stop_then_continue_returns_to_the_terms(parent: Parent, database: Engin
     assert f"réservées jusqu'à {expiry}" in stopped and "continuer" in stopped, parent.dump()
     resumed = parent.says_text("continuer")
     # back at the question where the parent stopped, the 2 versements kept: no new registration
-    assert parent.last_question.lower().endswith(ACCEPT_QUESTION), parent.dump()
+    assert ACCEPT_QUESTION in parent.last_question.lower(), parent.dump()
     assert "2 versements" in parent.last_question and "Pour quel enfant" not in resumed
     final = parent.says_text("envoye")
     assert LINK.search(final), parent.dump()
@@ -118,7 +118,7 @@ def test_annuler_clears_the_terms_question(parent: Parent, database: Engine) -> 
     parent.say("je veux payer")
     if "acceptez" not in parent.last_question.lower():
         parent.say("1")
-    assert parent.last_question.lower().endswith(ACCEPT_QUESTION), parent.dump()
+    assert ACCEPT_QUESTION in parent.last_question.lower(), parent.dump()
     parent.say("annuler")
     after = parent.says_text("oui")
     # the pending question was cleared: this "oui" accepts nothing
