@@ -3,10 +3,10 @@ judged on the backend's final state (tests/e2e/parents/*.yml).
 
 A script names a demo family, the parent's first message, and what the parent answers at each
 step the bot asks (`answers`: a step name from tests/e2e/turn_rules.py, or a lowercase needle of
-the bot's last message when the key has a space; `other` answers any other turn). A list is said in order, one item each time the
-bot asks that step, the last one repeating. `<code>` is the one-time code of the demo outbox,
-`<client>` and `<phone>` the family's numbers, `<end>` means the parent stops writing. The
-conversation also ends on a payment link.
+the bot's last message when the key has a space; `other` answers any other turn). A list is said
+in order, one item each time the bot asks that step, the last one repeating. `<code>` is the
+one-time code of the demo outbox, `<client>` and `<phone>` the family's numbers, `<end>` means the
+parent stops writing. The conversation also ends on a payment link.
 
 Every script plays with a fresh copy of its demo family (same children, birth dates, T-shirt sizes,
 residency and status; its own client number and phone), so scripts neither see each other's carts
@@ -152,8 +152,17 @@ def family_state(db: Engine, client: str) -> dict[str, Any]:
             key = (row["child"], row["program"], row["grp"], row["site"])
             entry = entries.setdefault(
                 key,
-                {"child": key[0], "program": key[1], "group": key[2], "site": key[3],
-                 "weeks": [], "waitlist": [], "options": {}, "tshirt": set(), "orders": set()},
+                {
+                    "child": key[0],
+                    "program": key[1],
+                    "group": key[2],
+                    "site": key[3],
+                    "weeks": [],
+                    "waitlist": [],
+                    "options": {},
+                    "tshirt": set(),
+                    "orders": set(),
+                },
             )
             waiting = row["status"] == "waitlisted"
             entry["waitlist" if waiting else "weeks"].append(row["week"])
@@ -180,7 +189,8 @@ def state_differences(expect: dict[str, Any], state: dict[str, Any]) -> list[str
     actual = list(state["lines"])
     for wanted in expect.get("lines") or []:
         found = [
-            e for e in actual
+            e
+            for e in actual
             if _plain(e["child"]) == _plain(wanted["child"])
             and _plain(e["program"]) == _plain(wanted["program"])
             and _plain(e["group"]) == _plain(wanted["group"])
@@ -206,7 +216,9 @@ def state_differences(expect: dict[str, Any], state: dict[str, Any]) -> list[str
         if got_options != want_options:
             problems.append(f"{label}: options {got_options}, expected {want_options}")
         if "tshirt" in wanted and got["tshirt"] != {wanted["tshirt"]}:
-            problems.append(f"{label}: T-shirt {sorted(got['tshirt'])}, expected {wanted['tshirt']}")
+            problems.append(
+                f"{label}: T-shirt {sorted(got['tshirt'])}, expected {wanted['tshirt']}"
+            )
     for extra in actual:
         problems.append(
             f"unexpected: {extra['child']} {extra['program']} {extra['group']} "
@@ -271,7 +283,8 @@ def play(script: Script, rasa_url: str, backend_url: str, db: Engine, rules: Rul
             if parent.messages_sent >= script.limit:
                 outcome.problems.append(f"still talking after {script.limit} parent messages")
                 break
-            last = parent.last_question
+            texts = [t for t in (parent.turns[-1][1] if parent.turns else []) if t.strip()]
+            last = texts[-1] if texts else ""
             needles = [k for k in answers if " " in k and k in last.lower()]
             step = needles[0] if needles else rules.step_of(rules.response_of(last))
             if step not in answers:
@@ -289,7 +302,9 @@ def play(script: Script, rasa_url: str, backend_url: str, db: Engine, rules: Rul
         outcome.problems.append(f"{type(err).__name__}: {err}")
     outcome.problems += state_differences(script.expect, family_state(db, client))
     outcome.turn_problems = turn_violations(rules, parent.turns)
-    outcome.transcript = f"(family {script.family}: client {client}, phone {phone})\n" + parent.dump()
+    outcome.transcript = (
+        f"(family {script.family}: client {client}, phone {phone})\n" + parent.dump()
+    )
     return outcome
 
 

@@ -92,7 +92,7 @@ class Rules:
             return str(self.config["step_of"][name])
         for prefix in self.config["step_prefixes"]:
             if name.startswith(prefix):
-                rest = name[len(prefix):]
+                rest = name[len(prefix) :]
                 for slot in self.slots:
                     if rest == slot or rest.startswith(slot + "_"):
                         return slot
@@ -100,7 +100,7 @@ class Rules:
         return None
 
     def kind(self, name: str | None) -> str:
-        """"step", "open", "closing" or "other" for a response name."""
+        """The response's kind: "step", "open", "closing" or "other"."""
         if name is None:
             return "other"
         if name in self.config["closings"]:
