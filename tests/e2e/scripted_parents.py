@@ -2,8 +2,9 @@
 judged on the backend's final state (tests/e2e/parents/*.yml).
 
 A script names a demo family, the parent's first message, and what the parent answers at each
-step the bot asks (`answers`: a step name from tests/e2e/turn_rules.py, or a lowercase needle of
-the bot's last message when the key has a space; `other` answers any other turn). A list is said
+step the bot asks (`answers`: a step name from tests/e2e/turn_rules.py, "reg_options" or the
+finer "reg_options_garde", or a lowercase needle of the bot's last message when the key has a
+space; `other` answers any other turn). A list is said
 in order, one item each time the bot asks that step, the last one repeating. `<code>` is the
 one-time code of the demo outbox, `<client>` and `<phone>` the family's numbers, `<end>` means the
 parent stops writing. The conversation also ends on a payment link.
@@ -16,6 +17,7 @@ nor depend on their order.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +36,8 @@ DEMO_FAMILIES = {"julie": "100001", "marc": "100002", "sophie": "100003", "karim
 DEFAULT_ANSWERS = {"id_client_number": "<client>", "id_phone": "<phone>", "id_code": "<code>"}
 PAY_LINK = re.compile(r"https?://\S+/p/[A-Za-z0-9_-]+")
 REQUIRED_RATE = 0.9  # 27 of 30
+MAX_SAME_STEP = 4  # a step asked a fifth time: the parent gives up
+_CLONING = threading.Lock()  # scripts play in threads; each copy takes the next free number
 HELD = {"held", "offered", "confirmed", "paid"}
 
 
@@ -84,7 +88,7 @@ def clone_family(db: Engine, demo: str) -> tuple[str, str]:
     """A fresh copy of a demo family; returns its client number and phone as a parent types it."""
     from backend.db.models import Family, Person
 
-    with Session(db) as session:
+    with _CLONING, Session(db) as session:
         source = session.scalar(select(Family).where(Family.client_number == DEMO_FAMILIES[demo]))
         assert source is not None, f"demo family {demo} missing"
         taken = set(session.scalars(select(Family.client_number)))
@@ -277,6 +281,7 @@ def play(script: Script, rasa_url: str, backend_url: str, db: Engine, rules: Rul
     outcome = Outcome(script)
     answers = {**{k: [v] for k, v in DEFAULT_ANSWERS.items()}, **script.answers}
     asked: dict[str, int] = {}
+    previous: str | None = None
     try:
         replies = parent.say(_fill(script.opening, parent, client, phone))
         while not any(PAY_LINK.search(str(r.get("text") or "")) for r in replies):
@@ -285,12 +290,21 @@ def play(script: Script, rasa_url: str, backend_url: str, db: Engine, rules: Rul
                 break
             texts = [t for t in (parent.turns[-1][1] if parent.turns else []) if t.strip()]
             last = texts[-1] if texts else ""
-            needles = [k for k in answers if " " in k and k in last.lower()]
-            step = needles[0] if needles else rules.step_of(rules.response_of(last))
-            if step not in answers:
-                step = "other"  # any turn the script has no step for: a greeting, a confirmation
+            name = rules.response_of(last)
+            if name in rules.config["same_step"] and previous:
+                candidates = [previous]
+            else:
+                candidates = [k for k in answers if " " in k and k in last.lower()]
+                candidates += [rules.asked(name), rules.step_of(name)]
+            # "other": a turn that asks no known step (a greeting, a confirmation, a closing)
+            fallback = "other" if rules.step_of(name) is None else str(rules.step_of(name))
+            step = next((c for c in candidates if c in answers), fallback)
+            previous = step
             if step not in answers:
                 outcome.problems.append(f"the script has no answer to: {last[:160]!r} ({step})")
+                break
+            if asked.get(step, 0) >= MAX_SAME_STEP:
+                outcome.problems.append(f"{step} asked {MAX_SAME_STEP + 1} times")
                 break
             lines = answers[step]
             line = lines[min(asked.get(step, 0), len(lines) - 1)]

@@ -73,8 +73,9 @@ class Rules:
 
     @cached_property
     def slots(self) -> list[str]:
+        """Form slots, and "next_step" (what the parent does once a registration is in)."""
         names = [s for form in self.domain["forms"].values() for s in form["required_slots"]]
-        return sorted(names, key=len, reverse=True)
+        return sorted([*names, "next_step"], key=len, reverse=True)
 
     def response_of(self, message: str) -> str | None:
         """The domain response a bot message was made from, if any."""
@@ -84,20 +85,27 @@ class Rules:
                 return name
         return None
 
-    def step_of(self, name: str | None) -> str | None:
-        """The form slot (or "next_step") a response asks for; None for other responses."""
+    def asked(self, name: str | None) -> str | None:
+        """What a step question asks, as its name says: "reg_options_garde" for
+        utter_ask_reg_options_garde; None for other responses."""
         if name is None:
             return None
         if name in self.config["step_of"]:
             return str(self.config["step_of"][name])
         for prefix in self.config["step_prefixes"]:
             if name.startswith(prefix):
-                rest = name[len(prefix) :]
-                for slot in self.slots:
-                    if rest == slot or rest.startswith(slot + "_"):
-                        return slot
-                return rest
+                return name[len(prefix) :]
         return None
+
+    def step_of(self, name: str | None) -> str | None:
+        """The form slot (or "next_step") a response asks for; None for other responses."""
+        asked = self.asked(name)
+        if asked is None:
+            return None
+        for slot in self.slots:
+            if asked == slot or asked.startswith(slot + "_"):
+                return slot
+        return asked
 
     def kind(self, name: str | None) -> str:
         """The response's kind: "step", "open", "closing" or "other"."""
@@ -169,7 +177,7 @@ def story_violations(rules: Rules, story: dict[str, Any]) -> list[str]:
         action, loop = last
         ok = (
             (action in forms and loop == action)
-            or action.startswith(("action_ask_", "utter_ask_", "utter_reask_", "utter_explain_"))
+            or action.startswith("action_ask_")
             or rules.kind(action) in {"step", "closing"}
             or action in config["asking_actions"]
             or (action in config["asking_outside_forms"] and loop is None)
