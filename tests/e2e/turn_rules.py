@@ -2,8 +2,8 @@
 
 (a) The last message of each bot turn is the question of the step the registration is at, or a
     closing (which responses count is data: tests/e2e/turn_rules.yml).
-(b) No whole turn repeats right after a miss: the same bot turn twice in a row, to two different
-    parent messages, means the bot did not move.
+(b) No whole turn repeats right after a miss: the same bot turn twice in a row means the bot did
+    not move (the repair ladder words its second and third asks differently).
 
 A REST message is recognized by matching it against the domain's response templates, each
 `{placeholder}` read as "any text". Test stories are checked on their action names: after each
@@ -147,12 +147,7 @@ def turn_violations(rules: Rules, turns: list[tuple[str, list[str]]]) -> list[st
             problems.append(f"{where}: ends on {name or 'an unknown message'}: {shown!r}")
         elif kind == "open" and waiting_on_step:
             problems.append(f"{where}: the pending step's question was dropped for {name}")
-        if (
-            previous is not None
-            and texts == previous[1]
-            and said.strip().lower() != previous[0].strip().lower()
-            and kind != "closing"
-        ):
+        if previous is not None and texts == previous[1] and kind != "closing":
             problems.append(f"{where}: the whole previous turn again ({name})")
         waiting_on_step = kind == "step" and rules.step_of(name) != "next_step"
         previous = (said, texts)
