@@ -323,11 +323,18 @@ def play(script: Script, rasa_url: str, backend_url: str, db: Engine, rules: Rul
 
 
 def play_all(
-    scripts: list[Script], rasa_url: str, backend_url: str, db: Engine, workers: int = 2
+    scripts: list[Script],
+    rasa_url: str,
+    backend_url: str,
+    db: Engine,
+    workers: int = 2,
+    bot_root: Path | None = None,
 ) -> list[Outcome]:
+    """Plays the scripts, `workers` at a time; the bot's responses are read from
+    `bot_root`/bot/domain.yml (default: this checkout)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    rules = Rules.load()
+    rules = Rules.load(bot_root) if bot_root else Rules.load()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(lambda s: play(s, rasa_url, backend_url, db, rules), scripts))
 

@@ -41,11 +41,19 @@ def main() -> int:
     parser.add_argument("--rasa-url", help="a running stack's Rasa (with the two below)")
     parser.add_argument("--backend-url")
     parser.add_argument("--database-url")
+    parser.add_argument("--bot-root", type=Path, help="checkout of the running bot's domain")
     args = parser.parse_args()
     scripts = [s for s in load_scripts() if args.k in s.name]
     if args.rasa_url:
         engine = create_engine(args.database_url)
-        outcomes = play_all(scripts, args.rasa_url, args.backend_url, engine, workers=args.workers)
+        outcomes = play_all(
+            scripts,
+            args.rasa_url,
+            args.backend_url,
+            engine,
+            workers=args.workers,
+            bot_root=args.bot_root,
+        )
         engine.dispose()
         return _print(outcomes)
     with tempfile.TemporaryDirectory() as work:
