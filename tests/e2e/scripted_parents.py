@@ -20,6 +20,7 @@ import re
 import threading
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -329,14 +330,22 @@ def play_all(
     db: Engine,
     workers: int = 2,
     bot_root: Path | None = None,
+    progress: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
     """Plays the scripts, `workers` at a time; the bot's responses are read from
-    `bot_root`/bot/domain.yml (default: this checkout)."""
+    `bot_root`/bot/domain.yml (default: this checkout). `progress` hears of each outcome."""
     from concurrent.futures import ThreadPoolExecutor
 
     rules = Rules.load(bot_root) if bot_root else Rules.load()
+
+    def one(script: Script) -> Outcome:
+        outcome = play(script, rasa_url, backend_url, db, rules)
+        if progress is not None:
+            progress(outcome)
+        return outcome
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda s: play(s, rasa_url, backend_url, db, rules), scripts))
+        return list(pool.map(one, scripts))
 
 
 def summary(outcomes: list[Outcome]) -> str:

@@ -53,6 +53,7 @@ def main() -> int:
             engine,
             workers=args.workers,
             bot_root=args.bot_root,
+            progress=_progress,
         )
         engine.dispose()
         return _print(outcomes)
@@ -75,11 +76,21 @@ def main() -> int:
         try:
             with running(stack, timeout=300):
                 outcomes = play_all(
-                    scripts, stack.rasa_url, stack.backend_url, engine, workers=args.workers
+                    scripts,
+                    stack.rasa_url,
+                    stack.backend_url,
+                    engine,
+                    workers=args.workers,
+                    progress=_progress,
                 )
         finally:
             engine.dispose()
     return _print(outcomes)
+
+
+def _progress(outcome: Outcome) -> None:
+    verdict = "ok  " if outcome.passed else "FAIL"
+    print(f"{verdict} {outcome.script.name}", file=sys.stderr, flush=True)
 
 
 def _print(outcomes: list[Outcome]) -> int:
