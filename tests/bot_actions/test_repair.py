@@ -58,7 +58,9 @@ async def test_registration_form_lets_go_after_the_third_miss_and_continuer_resu
     assert responses(replies) == ["utter_ask_reg_weeks"], chat.dump()  # rung 0 again
     replies = await chat.answer("les semaines 6 et 7")
     assert responses(replies) == ["utter_ask_reg_options_garde"], chat.dump()
-    await chat.answer("aucune")
+    replies = await chat.answer("aucune")
+    assert responses(replies) == ["utter_ask_reg_options_velo"], chat.dump()  # one option at a time
+    await chat.answer("non")
     await registration_done(chat)
     weeks = sorted(line["week"] for line in cart(backend_url, chat.token)["lines"])
     assert weeks[-2:] == [6, 7], weeks
@@ -82,7 +84,8 @@ async def test_numbered_choices_after_two_misses_and_a_number_picks_one(
 
 async def test_checkout_form_repair_ladder(backend_url: str) -> None:
     chat = new_chat()
-    await open_conversation(chat, "inscrire Thomas au camp à la Rivière semaine 8")
+    # two weeks (190 $): a camp order of at least 100 $ may be paid in 2 installments
+    await open_conversation(chat, "inscrire Thomas au camp à la Rivière semaines 7 et 8")
     await identify(chat, backend_url, "100001", "418-555-0101")
     await chat.answer("non")
     await chat.answer("non")
