@@ -8,7 +8,15 @@ Importing the modules registers their Action classes with the SDK's executor.
 from sanic import Sanic
 from sanic.exceptions import SanicException
 
-from . import cart, checkout, help, identification, registration, session  # noqa: F401
+from . import (  # noqa: F401
+    cart,
+    checkout,
+    conversation,
+    help,
+    identification,
+    registration,
+    session,
+)
 from .backend_client import backend
 
 

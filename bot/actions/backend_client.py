@@ -156,6 +156,21 @@ class Backend:
         self.forget(token)
         return result
 
+    async def replace_line(
+        self, token: str, line_id: int, session_id: int, join_waitlist: bool = False
+    ) -> dict[str, Any]:
+        """One week for another in one transaction: the new place is held before the old one
+        is released; a full new week answers 409 `session_full` (or, with join_waitlist, holds
+        a waitlist entry) and the old line stays."""
+        body: dict[str, Any] = {"session_id": session_id}
+        if join_waitlist:
+            body["join_waitlist"] = True
+        result = await self.request(
+            "POST", f"/api/cart/lines/{line_id}/replace", token=token, json=body
+        )
+        self.forget(token)
+        return result
+
     async def terms(self, token: str) -> dict[str, Any]:
         return await self.request("GET", "/api/checkout/terms", token=token)
 

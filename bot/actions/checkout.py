@@ -1,11 +1,16 @@
 """Checkout: payment terms (1 or 2 versements, as the backend allows), acceptance of the
-modalités de paiement, then the payment link (or, in a deferred season, why nothing is charged)."""
+modalités de paiement, then the payment link (or, in a deferred season, why nothing is charged).
+
+At either question the parent may answer as Québec parents do ("pas de problème", "laisse
+faire"), ask a question (answered, then the same question comes back; a question is never a
+yes), thank or greet (acknowledged, same question), or stop: « arrêter » keeps the checkout
+where it was, so « continuer » comes back to it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -14,44 +19,34 @@ from rasa_sdk.types import DomainDict
 
 from . import parsing
 from .backend_client import BackendError, backend
-from .cart import render_cart
+from .checkout_terms import (
+    allowed_installments,
+    checkout_facts,
+    delivery,
+    hold_until,
+    installment_variables,
+    refused_response,
+    terms_variables,
+)
 from .common import (
     AskAction,
     activating,
     backend_trouble,
     is_interruption,
+    latest_intent,
     latest_text,
     new_user_turn,
     repair_events,
     yes_no_buttons,
 )
-from .formatting import fragment, local_time, long_date, money
+from .digressions import small_talk
+from .formatting import local_time
 from .session import family_token
 
 log = logging.getLogger(__name__)
 
-
-def refused_response(reason: str | None) -> str:
-    return (
-        f"utter_installments_refused_{reason}"
-        if reason in ("not_day_camp", "below_minimum", "too_close_to_start")
-        else "utter_installments_refused_not_day_camp"
-    )
-
-
-def plan_text(domain: DomainDict, terms: dict[str, Any], installments: int) -> str:
-    plan = terms.get("plans", {}).get(str(installments)) or []
-    if installments == 2 and len(plan) == 2:
-        return fragment(
-            domain,
-            "utter_fragment_plan_two",
-            first_amount=money(plan[0]["amount_cents"]),
-            second_amount=money(plan[1]["amount_cents"]),
-            second_date=long_date(plan[1]["due_on"]),
-        )
-    return fragment(
-        domain, "utter_fragment_plan_one", amount=money(int(terms.get("payable_cents", 0)))
-    )
+# Interruptions the checkout answers itself when they are questions about the terms.
+_TERMS_QUESTIONS = {"ask_why", "out_of_scope"}
 
 
 class ActionStartCheckout(Action):
@@ -62,6 +57,8 @@ class ActionStartCheckout(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         token = family_token(tracker)
+        resuming = latest_intent(tracker)[0] == "continue"
+        kept = tracker.get_slot("pay_installments") if resuming else None
         reset = [
             SlotSet("pay_installments", None),
             SlotSet("pay_accept", None),
@@ -81,11 +78,18 @@ class ActionStartCheckout(Action):
             dispatcher.utter_message(response="utter_cart_empty_checkout")
             return reset + [SlotSet("checkout_ready", False)]
         if int(terms.get("payable_cents", 0)) == 0:
-            dispatcher.utter_message(response="utter_waitlist_only")
+            family = await backend.family(token)
+            dispatcher.utter_message(
+                response="utter_waitlist_only", delivery=delivery(domain, family)
+            )
             return reset + [SlotSet("checkout_ready", False)]
         events = reset + [SlotSet("checkout_ready", True)]
-        allowed = [int(a) for a in terms.get("allowed", [1])]
+        allowed = allowed_installments(terms)
         wanted = parsing.parse_installments(latest_text(tracker))
+        if kept and int(kept) in allowed:
+            # « continuer » after « arrêter »: back to the question where the parent stopped
+            dispatcher.utter_message(response="utter_checkout_resumed")
+            wanted = int(kept)
         if 2 not in allowed:
             if wanted == 2:
                 dispatcher.utter_message(response=refused_response(terms.get("refused_reason")))
@@ -108,77 +112,133 @@ class ValidateCheckoutForm(FormValidationAction):
         text = latest_text(tracker)
         wanted = (
             parsing.parse_installments(text)
-            if requested == "pay_installments" or "versement" in parsing.normalize(text)
+            if requested == "pay_installments"
+            or "versement" in parsing.normalize(text)
+            or "fois" in parsing.normalize(text)
             else None
         )
         if wanted:
-            try:
-                terms = await backend.terms(family_token(tracker))
-            except BackendError as err:
-                backend_trouble(dispatcher, err.code)
-                return [SlotSet("ask_done", True)]
-            if wanted == 2 and 2 not in [int(a) for a in terms.get("allowed", [1])]:
-                dispatcher.utter_message(response=refused_response(terms.get("refused_reason")))
-                if requested == "pay_accept":
-                    # "non, je veux 2 versements" argues about the plan: its "non" does not decline
-                    # the terms. The reason was given; the recap question is asked again.
-                    return [SlotSet("repair_level", 0.0)]
-                wanted = 1
-            if str(wanted) != tracker.get_slot("pay_installments"):
-                return [SlotSet("pay_installments", str(wanted)), SlotSet("repair_level", 0.0)]
-        if requested == "pay_accept":
-            answer = parsing.parse_yes_no(text)
-            if answer is not None:
-                return [
-                    SlotSet("pay_accept", "yes" if answer else "no"),
-                    SlotSet("repair_level", 0.0),
-                ]
+            changed = await self._installments(dispatcher, tracker, wanted)
+            if changed is not None:
+                return changed
+        read = parsing.read_answer(text)
+        answer = read.kind.value
+        if answer == "yes" and read.rest and parsing.read_continue(text) is not None:
+            # "ok pis là ?" moves on; it does not accept the terms
+            answer = "unknown"
+        if requested == "pay_accept" and answer in ("yes", "no"):
+            return [SlotSet("pay_accept", answer), SlotSet("repair_level", 0.0)]
+        intent = latest_intent(tracker)[0]
+        # "pis là ?" asks for the next step, not about the terms: the question comes back
+        if (
+            answer == "question"
+            and intent != "continue"
+            and (intent in _TERMS_QUESTIONS or not is_interruption(tracker))
+        ):
+            return await self._answer_question(dispatcher, tracker, domain, requested)
+        talk = small_talk(dispatcher, tracker)
+        if talk is not None:
+            return talk
         if is_interruption(tracker):
             return []
         return repair_events(tracker)
 
+    @staticmethod
+    async def _installments(
+        dispatcher: CollectingDispatcher, tracker: Tracker, wanted: int
+    ) -> list[EventType] | None:
+        """Events for a number of versements named in the message; None when it changes nothing
+        (the message is then read as an answer to the question asked)."""
+        requested = tracker.get_slot("requested_slot")
+        try:
+            terms = await backend.terms(family_token(tracker) or "")
+        except BackendError as err:
+            backend_trouble(dispatcher, err.code)
+            return [SlotSet("ask_done", True)]
+        if wanted == 2 and 2 not in allowed_installments(terms):
+            # said in the same turn, with the backend's reason; then the next question
+            dispatcher.utter_message(response=refused_response(terms.get("refused_reason")))
+            if requested == "pay_accept":
+                # "non, je veux 2 versements" argues about the plan: its "non" does not decline
+                # the terms. The reason was given; the recap question is asked again.
+                return [SlotSet("repair_level", 0.0)]
+            wanted = 1
+        if str(wanted) != tracker.get_slot("pay_installments"):
+            return [SlotSet("pay_installments", str(wanted)), SlotSet("repair_level", 0.0)]
+        return None
 
-async def _terms(tracker: Tracker) -> tuple[dict[str, Any], dict[str, Any]]:
-    token = family_token(tracker)
-    return await backend.terms(token), await backend.cart(token)
+    @staticmethod
+    async def _answer_question(
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        requested: str | None,
+    ) -> list[EventType]:
+        """A question at a prompt: the terms (or the versements) explained, the same question at
+        the end of that message, and nothing answered for the parent."""
+        try:
+            variables = await terms_variables(tracker, domain)
+        except BackendError as err:
+            backend_trouble(dispatcher, err.code)
+            return [SlotSet("ask_done", True)]
+        response = (
+            "utter_answer_pay_installments"
+            if requested == "pay_installments"
+            else "utter_answer_pay_accept"
+        )
+        dispatcher.utter_message(
+            response=response,
+            buttons=[] if requested == "pay_installments" else yes_no_buttons(domain),
+            **variables,
+        )
+        return [SlotSet("ask_done", True), SlotSet("repair_level", 0.0)]
 
 
 class AskInstallments(AskAction):
     slot = "pay_installments"
 
     async def question(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
-        terms, _ = await _terms(tracker)
-        two = terms.get("plans", {}).get("2") or [
-            {"amount_cents": 0},
-            {"amount_cents": 0, "due_on": "2000-01-01"},
-        ]
-        return (
-            "utter_ask_pay_installments",
-            {
-                "total": money(int(terms.get("payable_cents", 0))),
-                "first_amount": money(two[0]["amount_cents"]),
-                "second_amount": money(two[1]["amount_cents"]),
-                "second_date": long_date(two[1]["due_on"]),
-            },
-            [],
-        )
+        terms, _, _ = await checkout_facts(tracker)
+        return ("utter_ask_pay_installments", installment_variables(terms), [])
 
 
 class AskAccept(AskAction):
     slot = "pay_accept"
 
     async def question(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
-        terms, cart = await _terms(tracker)
-        installments = int(tracker.get_slot("pay_installments") or 1)
         return (
             "utter_ask_pay_accept",
-            {
-                "lines": render_cart(domain, cart),
-                "total": money(int(terms.get("payable_cents", 0))),
-                "plan_text": plan_text(domain, terms, installments),
-            },
+            await terms_variables(tracker, domain),
             yes_no_buttons(domain),
         )
+
+
+class ActionStopCheckout(Action):
+    """« arrêter » or « annuler » at a checkout question: the question is no longer pending (a
+    later "oui" accepts nothing), the places stay held, and « continuer » comes back here."""
+
+    def name(self) -> str:
+        return "action_stop_checkout"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = [
+            SlotSet("pay_accept", None),
+            SlotSet("awaiting", None),
+            SlotSet("repair_level", 0.0),
+            SlotSet("ask_done", False),
+        ]
+        try:
+            cart = await backend.cart(family_token(tracker) or "")
+        except BackendError as err:
+            log.info("cart unavailable when stopping the checkout: %s", err.code)
+            dispatcher.utter_message(response="utter_stopped")
+            return events
+        dispatcher.utter_message(
+            response="utter_checkout_stopped", hold_until=hold_until(domain, cart)
+        )
+        return events
 
 
 class ActionCheckout(Action):
@@ -194,13 +254,18 @@ class ActionCheckout(Action):
             SlotSet("checkout_ready", False),
             SlotSet("awaiting", None),
         ]
+        token = family_token(tracker) or ""
         if tracker.get_slot("pay_accept") != "yes":
-            dispatcher.utter_message(response="utter_terms_declined")
+            try:
+                held = hold_until(domain, await backend.cart(token))
+            except BackendError:
+                held = hold_until(domain, {})
+            dispatcher.utter_message(response="utter_terms_declined", hold_until=held)
             return done
-        token = family_token(tracker)
         installments = int(tracker.get_slot("pay_installments") or 1)
         try:
             cart = await backend.cart(token)
+            family = await backend.family(token)
             # the same cart confirmed twice (a retried message) must give the same order
             signature = (
                 ",".join(str(line["id"]) for line in cart.get("lines", [])) + f"|{installments}"
@@ -221,17 +286,21 @@ class ActionCheckout(Action):
             elif err.code == "cart_empty":
                 dispatcher.utter_message(response="utter_cart_empty_checkout")
             elif err.code == "waitlist_only":
-                dispatcher.utter_message(response="utter_waitlist_only")
+                dispatcher.utter_message(
+                    response="utter_waitlist_only", delivery=delivery(domain, {})
+                )
             else:
                 backend_trouble(dispatcher, err.code)
             return done
+        where = delivery(domain, family)
         if order.get("status") == "deferred":
-            dispatcher.utter_message(response="utter_checkout_deferred")
+            dispatcher.utter_message(response="utter_checkout_deferred", delivery=where)
         else:
             expires = order.get("pay_link_expires_at")
             dispatcher.utter_message(
                 response="utter_checkout_link",
                 url=order.get("payment_url", ""),
                 expires=local_time(expires) if expires else "",
+                delivery=where,
             )
         return done + [SlotSet("last_lines", None)]

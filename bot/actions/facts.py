@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from ..privacy.sensitive import mentions_sensitive
-from . import parsing
+from . import parsing, readings
 from .backend_client import BackendError, backend
 from .context import Context
 from .reading import lexicon
@@ -84,7 +84,7 @@ def parse_facts(text: str, ctx: Context | None) -> dict[str, Any]:
         if pattern.search(norm):
             facts["which"] = which
             break
-    size = parsing.parse_tshirt(kept) if ("taille" in norm or "chandail" in norm) else None
+    size = readings.tshirt_size(kept, asked=False)
     if size:
         facts["tshirt"] = size
     if ctx is None:
@@ -98,6 +98,13 @@ def parse_facts(text: str, ctx: Context | None) -> dict[str, Any]:
     level = parsing.parse_level(kept)
     if level is not None:
         facts["level"] = level
+    levels = _levels_by_name(kept, names)
+    if len(levels) >= 2:
+        facts["levels"] = levels
+    if program is not None:
+        label = _age_group_named(norm, ctx, program)
+        if label:
+            facts["age_group"] = label
     pool = ctx.weeks_of_program(program)
     weeks = parsing.parse_weeks(kept, pool)
     if weeks:
@@ -109,6 +116,32 @@ def parse_facts(text: str, ctx: Context | None) -> dict[str, Any]:
             for code, wanted in choice.wanted.items()
         }
     return facts
+
+
+def _levels_by_name(text: str, names: list[str]) -> dict[str, int]:
+    """ "Léa niveau 5 et Thomas niveau 2": the level in the words after each name."""
+    norm = parsing.normalize(text)
+    places = sorted(
+        (found.start(), name)
+        for name in names
+        if (found := re.search(rf"\b{re.escape(parsing.normalize(name))}\b", norm))
+    )
+    levels: dict[str, int] = {}
+    for i, (start, name) in enumerate(places):
+        end = places[i + 1][0] if i + 1 < len(places) else len(norm)
+        level = parsing.parse_level(norm[start:end])
+        if level is not None:
+            levels[name] = level
+    return levels
+
+
+def _age_group_named(norm: str, ctx: Context, program: int) -> str | None:
+    """An age group of the program named in the message ("le groupe 9-12 ans")."""
+    for group in ctx.program(program).get("groups", []):
+        label = parsing.normalize(str(group.get("label") or ""))
+        if label and not group.get("level") and re.search(rf"\b{re.escape(label)}\b", norm):
+            return str(group["label"])
+    return None
 
 
 def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -148,7 +181,14 @@ def as_text(value: Any, ctx: Context) -> str:
     """The kept facts in the words the registration form parses."""
     facts = load_facts(value)
     parts: list[str] = []
-    if facts.get("names"):
+    levels = facts.get("levels") or {}
+    if facts.get("names") and levels:
+        parts.append(
+            " et ".join(
+                f"{n} niveau {int(levels[n])}" if n in levels else str(n) for n in facts["names"]
+            )
+        )
+    elif facts.get("names"):
         parts.append(" et ".join(str(n) for n in facts["names"]))
     elif facts.get("which") in _WHICH:
         parts.append(_WHICH[facts["which"]])
@@ -160,8 +200,10 @@ def as_text(value: Any, ctx: Context) -> str:
             parts.append(next(s["name"] for s in ctx.catalog.get("sites", []) if s["id"] == site))
     except (StopIteration, KeyError, TypeError, ValueError):
         pass  # the catalog changed since: the form asks again
-    if facts.get("level") is not None:
+    if facts.get("level") is not None and not levels:
         parts.append(f"niveau {int(facts['level'])}")
+    if facts.get("age_group"):
+        parts.append(f"groupe {facts['age_group']}")
     if facts.get("weeks"):
         parts.append("semaines " + " et ".join(str(int(n)) for n in facts["weeks"]))
     words = {"garde": "service de garde", "velo": "transport à vélo"}

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
+from babel.lists import format_list
 from babel.numbers import format_currency
 
 LOCALE = "fr_CA"
@@ -81,8 +82,12 @@ def date_range(domain: Mapping[str, Any], starts_on: date | str, ends_on: date |
 
 
 def join_words(domain: Mapping[str, Any], items: Iterable[str]) -> str:
-    """["2", "3", "4"] → "2, 3 et 4" (the "et" comes from the domain)."""
+    """["2", "3", "4"] → "2, 3 et 4" (babel's list pattern for fr_CA)."""
     items = [i for i in items if i]
-    if len(items) <= 1:
-        return "".join(items)
-    return fragment(domain, "utter_fragment_and", head=", ".join(items[:-1]), last=items[-1])
+    return format_list(items, locale=LOCALE) if items else ""
+
+
+def or_words(items: Iterable[str]) -> str:
+    """["Léa", "Thomas"] → "Léa ou Thomas": every "A, B ou C" choice is written here."""
+    items = [i for i in items if i]
+    return format_list(items, style="or", locale=LOCALE) if items else ""

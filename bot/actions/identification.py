@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+from functools import cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -19,7 +21,16 @@ from bot import sealing
 
 from . import facts, parsing
 from .backend_client import BackendError, backend
-from .common import AskAction, is_interruption, latest_text, new_user_turn, repair_events
+from .common import (
+    AskAction,
+    activating,
+    is_interruption,
+    latest_text,
+    new_user_turn,
+    repair_events,
+)
+from .digressions import small_talk
+from .reading import lexicon
 from .session import identified_events
 
 log = logging.getLogger(__name__)
@@ -38,6 +49,21 @@ async def help_line_events() -> list[EventType]:
     except BackendError as err:
         log.info("season unavailable for the help line: %s", err.code)
     return [SlotSet("help_phone", phone), SlotSet("help_hours", hours)]
+
+
+def opening_client_number(text: str) -> str | None:
+    """A client number in a message that was not an answer to "quel est votre numéro de client ?"
+    ("allo, mon numéro de client c'est 100001, je veux inscrire Léa"): named as one, or six
+    digits alone, so that a year or an age is not taken for it."""
+    rest = parsing.without_phone(text)
+    if not (_client_cue().search(rest) or re.search(r"(?<!\d)\d{6}(?!\d)", rest)):
+        return None
+    return parsing.parse_client_number(rest)
+
+
+@cache
+def _client_cue() -> re.Pattern[str]:  # noqa: N802 - a compiled constant, built on first use
+    return lexicon.pattern("identification", "client_cue")
 
 
 # Which identity each input channel may vouch for; no other channel passes one.
@@ -131,7 +157,9 @@ class ValidateIdentificationForm(FormValidationAction):
                 SlotSet("id_phone", "-"),
                 SlotSet("id_code", "ok"),
             ]
-        if not new_user_turn(tracker):
+        # the message that started the form may already hold the client number
+        opening = activating(tracker, "identification_form")
+        if not opening and not new_user_turn(tracker):
             return []
         requested = tracker.get_slot("requested_slot")
         text = latest_text(tracker)
@@ -152,13 +180,26 @@ class ValidateIdentificationForm(FormValidationAction):
                 SlotSet("id_code", "ok"),
             ]
 
-        if requested == "id_code" and tracker.get_slot("challenge_id"):
+        # "je me suis trompé, c'est 100001": a new client number, never a code, never a try
+        corrected = parsing.read_client_correction(text)
+        phone = parsing.parse_phone(text)
+        # a phone given again while the code is asked is a new phone, not a code to try
+        new_phone = phone is not None and phone != tracker.get_slot("id_phone")
+        asking_code = requested == "id_code" and tracker.get_slot("challenge_id")
+        if asking_code and not corrected and not new_phone:
             return await self._verify(dispatcher, tracker, text)
 
-        phone = parsing.parse_phone(text)
         # the phone's digits must not be read as a client number: "100001 418-555-0101"
         rest = parsing.without_phone(text) if phone else text
-        client = None if requested == "id_phone" else parsing.parse_client_number(rest)
+        if corrected:
+            client: str | None = corrected
+            dispatcher.utter_message(
+                response="utter_client_number_corrected", client_number=corrected
+            )
+        elif opening:
+            client = opening_client_number(text)
+        else:
+            client = None if requested == "id_phone" else parsing.parse_client_number(rest)
         current_client = tracker.get_slot("id_client_number")
         current_phone = tracker.get_slot("id_phone")
         if client:
@@ -169,6 +210,11 @@ class ValidateIdentificationForm(FormValidationAction):
             current_phone = phone
 
         if not events:
+            if opening:
+                return []
+            talk = small_talk(dispatcher, tracker)
+            if talk is not None:
+                return talk
             if is_interruption(tracker):
                 return []
             # facts about the registration given now are kept for later ("c'est pour Léa au camp")

@@ -168,10 +168,18 @@ class Chat:
     # ------------------------------------------------------------------ forms
     async def form_turn(self, form: str) -> list[Reply]:
         """The form's step: validate (activating it if needed), then ask what is missing or end."""
+        before = len(self.events)
         replies = await self.run(f"validate_{form}")
         self.active_loop = form
         required = DOMAIN["forms"][form]["required_slots"]
         missing = next((s for s in required if self.slots.get(s) is None), None)
+        chosen = [
+            e
+            for e in self.events[before:]
+            if e.get("event") == "slot" and e["name"] == "requested_slot"
+        ]
+        if chosen:  # the validator named the step (None: it ends or releases the form)
+            missing = chosen[-1]["value"]
         self.slots["requested_slot"] = missing
         if missing is None:
             self.active_loop = None

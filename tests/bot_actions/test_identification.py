@@ -134,3 +134,89 @@ async def test_non_resident_before_the_window_is_told_when_it_opens(backend_url:
     assert "mardi 20 avril 2027, 18 h 00" in replies[-1].text, replies[-1].text
     assert chat.slots["can_register"] is False
     assert not re.search(r"\{\w+\}", replies[-1].text)
+
+
+async def test_client_number_in_the_first_message_is_not_asked_again(backend_url: str) -> None:
+    chat = new_chat()
+    replies = await open_conversation(
+        chat, "allo, mon numéro de client c'est 100001, je veux inscrire Léa"
+    )
+    assert responses(replies)[-1] == "utter_ask_id_phone", chat.dump()
+    assert chat.slots["id_client_number"] == "100001"
+    await chat.answer("418 555-0101")
+    replies = await chat.answer(latest_code(backend_url, "4185550101"))
+    assert responses(replies) == ["utter_identified"], chat.dump()
+    assert "Julie Tremblay" in replies[0].text
+    # an age or a year in the first message is not a client number
+    other = new_chat()
+    replies = await open_conversation(other, "je veux inscrire Léa, elle est née en 2018")
+    assert responses(replies)[-1] == "utter_ask_id_client_number_noted", other.dump()
+
+
+async def test_wrong_client_number_corrected_before_the_code(backend_url: str) -> None:
+    chat = new_chat()
+    await open_conversation(chat, "je veux inscrire mes enfants")
+    replies = await chat.answer("100009")
+    assert responses(replies)[-1] == "utter_ask_id_phone", chat.dump()
+    replies = await chat.answer("oups je me suis trompé, c'est 100001")
+    assert responses(replies) == ["utter_client_number_corrected", "utter_ask_id_phone"], (
+        chat.dump()
+    )
+    assert "100001" in replies[0].text and chat.slots["id_client_number"] == "100001"
+    await chat.answer("418-555-0101")
+    replies = await chat.answer(latest_code(backend_url, "4185550101"))
+    assert responses(replies) == ["utter_identified"], chat.dump()
+
+
+async def test_wrong_client_number_corrected_while_the_code_is_asked(backend_url: str) -> None:
+    chat = new_chat()
+    await open_conversation(chat, "inscription au soccer")
+    await chat.answer("100009 pis 418-555-0102")  # not Marc's file: no code goes
+    first = chat.slots["challenge_id"]
+    replies = await chat.answer("000000")
+    assert (
+        responses(replies) == ["utter_code_invalid"] and replies[0].variables["attempts_left"] == 4
+    ), chat.dump()
+
+    replies = await chat.answer("je me suis trompé, c'est 100002")
+    # a new challenge for the right number; the digits were not tried as a code
+    assert responses(replies) == ["utter_client_number_corrected", "utter_ask_id_code"], chat.dump()
+    assert chat.slots["challenge_id"] not in (None, first)
+    assert chat.slots["id_client_number"] == "100002"
+    replies = await chat.answer(
+        "111111" if latest_code(backend_url, "4185550102") != "111111" else "222222"
+    )
+    # the corrected challenge starts with all its tries: the correction counted for none
+    assert replies[0].variables["attempts_left"] == 4, chat.dump()
+    replies = await chat.answer(latest_code(backend_url, "4185550102"))
+    assert responses(replies) == ["utter_identified"], chat.dump()
+
+
+async def test_thanks_and_hello_inside_identification_ask_the_same_question(
+    backend_url: str,
+) -> None:
+    chat = new_chat()
+    await open_conversation(chat, "je veux inscrire ma fille")
+    replies = await chat.answer("merci", "thank")
+    assert responses(replies) == ["utter_thank_in_form", "utter_ask_id_client_number_noted"], (
+        chat.dump()
+    )
+    replies = await chat.answer("bonjour", "greet")
+    assert responses(replies) == ["utter_greet_in_form", "utter_ask_id_client_number_noted"]
+    assert chat.slots["repair_level"] == 0.0  # no step on the repair ladder
+
+
+async def test_a_new_phone_while_the_code_is_asked_is_not_tried_as_a_code(
+    backend_url: str,
+) -> None:
+    chat = new_chat()
+    await open_conversation(chat, "je veux inscrire ma fille au camp")
+    await chat.answer("100001 418-555-0199")  # not the phone on file: no code goes
+    first = chat.slots["challenge_id"]
+    replies = await chat.answer("oups c'est le 418 555-0101")
+    assert responses(replies) == ["utter_ask_id_code"], chat.dump()
+    assert (
+        chat.slots["challenge_id"] not in (None, first) and chat.slots["id_phone"] == "4185550101"
+    )
+    replies = await chat.answer(latest_code(backend_url, "4185550101"))
+    assert responses(replies) == ["utter_identified"], chat.dump()

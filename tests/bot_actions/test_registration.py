@@ -22,6 +22,7 @@ from harness import Chat, cart, http_json, outbox, responses, staff_headers
 
 LINK = re.compile(r"https?://\S+/p/[A-Za-z0-9_-]+")
 NBSP = "\u00a0"
+HELD = r"Places réservées jusqu'à \d{1,2} h \d\d : "  # the hold's expiry, local time
 
 
 def plain(text: str) -> str:
@@ -51,19 +52,16 @@ async def test_facts_given_before_identification_then_one_payment(backend_url: s
     )
     assert responses(replies)[-1] == "utter_ask_id_client_number_noted", chat.dump()
     replies = await identify(chat, backend_url, "100001", "418-555-0101")
-    # every fact of the first message was kept and resolved once the family was known:
-    # the only question left is the T-shirt (Léa's size on file)
-    assert responses(replies) == ["utter_identified", "utter_ask_reg_tshirt_on_file"], chat.dump()
-    assert "taille P" in replies[-1].text
+    # every fact of the first message was kept and resolved once the family was known, and
+    # Léa's T-shirt size is on file: nothing is left to ask
+    assert responses(replies) == ["utter_identified"], chat.dump()
     assert chat.slots["reg_weeks"] == [2, 3, 4] and chat.slots["reg_options"] == {"garde": None}
-
-    replies = await chat.answer("oui", "affirm")
     assert chat.active_loop is None, chat.dump()
     replies = await registration_done(chat)
     assert responses(replies) == ["utter_added", "utter_cart", "utter_ask_next_step"], chat.dump()
     added, shown = plain(replies[0].text), plain(replies[1].text)
     assert "Léa — Camp de jour, Parc de la Rivière, 9-12 ans" in added
-    assert "Places réservées : semaines 2, 3 et 4." in added
+    assert re.search(HELD + r"semaines 2, 3 et 4\.", added), added
     assert "semaine 2 (5 au 9 juillet) + Service de garde : 135,00 $" in shown, shown
     assert "Total : 405,00 $." in shown
 
@@ -110,25 +108,25 @@ async def test_full_week_waitlist_with_position_then_a_line_removed(backend_url:
         chat, "allo, jveux inscrire Thomas au camp au parc des Erables, semaines 1 a 3"
     )
     replies = await identify(chat, backend_url, "100001", "418-555-0101")
-    assert responses(replies)[-1] == "utter_ask_reg_options", chat.dump()
+    assert responses(replies)[-1] == "utter_ask_reg_options_garde", chat.dump()
     assert "40,00 $ par semaine" in plain(replies[-1].text)
 
     replies, asked = await fill_form(
         chat,
         {
             "reg_options": "non merci",
-            "reg_tshirt": "oui",
             "reg_waitlist": "oui, mettez-le sur la liste",
         },
     )
-    assert asked == ["reg_options", "reg_tshirt", "reg_waitlist"], chat.dump()
+    # one option at a time; Thomas's size is on file
+    assert asked == ["reg_options", "reg_options", "reg_waitlist"], chat.dump()
     waitlist_question = next(t for t in chat.transcript if "utter_ask_reg_waitlist" in t)
     assert "Semaine 1 : c'est complet" in waitlist_question and "aucuns frais" in waitlist_question
 
     replies = await registration_done(chat)
     added = plain(replies[0].text)
     position = int(re.search(r"Semaine 1 : rang (\d+) sur la liste d'attente", added).group(1))
-    assert "Places réservées : semaines 2 et 3." in added, added
+    assert re.search(HELD + r"semaines 2 et 3\.", added), added
     lines = {line["week"]: line for line in lines_of(backend_url, chat, "Thomas")}
     assert set(lines) == {1, 2, 3}
     assert lines[1]["status"] == "waitlisted" and lines[1]["waitlist_position"] == position == 1
@@ -142,7 +140,8 @@ async def test_full_week_waitlist_with_position_then_a_line_removed(backend_url:
 
     chat.say("enlève la semaine 3 svp", "remove_line")
     replies = await chat.run("action_remove_line")
-    assert responses(replies) == ["utter_line_removed", "utter_cart"], chat.dump()
+    assert responses(replies) == ["utter_line_removed", "utter_cart", "utter_ask_next_step"]
+    assert chat.slots["awaiting"] == "next_step"
     assert "C'est retiré : Thomas — semaine 3 (12 au 16 juillet)." in replies[0].text
     assert (
         sorted(lines_of(backend_url, chat, "Thomas"), key=lambda line: line["week"])[-1]["week"]
@@ -228,7 +227,7 @@ async def test_non_resident_pays_in_two_installments(backend_url: str) -> None:
     )
     await identify(chat, backend_url, "100004", "581-555-0104")
     replies, asked = await fill_form(chat, {"reg_options": "non", "reg_tshirt": "M"})
-    assert asked == ["reg_options", "reg_tshirt"], chat.dump()
+    assert asked == ["reg_options", "reg_options", "reg_tshirt"], chat.dump()
     replies = await registration_done(chat)
     assert "Total : 280,00 $." in plain(replies[1].text), (
         chat.dump()
@@ -288,7 +287,15 @@ async def test_week_corrected_after_the_cart(backend_url: str) -> None:
 
     chat.say("oups je voulais dire la semaine 4", "correct")
     replies = await chat.run("action_correct")
-    assert responses(replies) == ["utter_weeks_corrected", "utter_cart"], chat.dump()
+    # the new weeks are shown and nothing changes before the parent agrees
+    assert responses(replies) == ["utter_confirm_weeks"], chat.dump()
+    assert "Emma aurait alors : semaine 4 (19 au 23 juillet)" in replies[0].text
+    assert chat.slots["awaiting"] == "week_change"
+    camp = [line for line in lines_of(backend_url, chat, "Emma") if line["week"] == 3]
+    assert camp, chat.dump()
+    chat.say("oui", "affirm")
+    replies = await chat.run("action_apply_week_change")
+    assert responses(replies) == ["utter_weeks_corrected", "utter_cart", "utter_ask_next_step"]
     assert (
         replies[0].text
         == "C'est corrigé pour Emma. Places réservées : semaine 4. Retiré du panier : semaine 3."
@@ -303,7 +310,7 @@ async def test_week_corrected_after_the_cart(backend_url: str) -> None:
 
     chat.say("je voulais dire la semaine 4", "correct")
     replies = await chat.run("action_correct")
-    assert responses(replies) == ["utter_cart_unchanged"], chat.dump()
+    assert responses(replies) == ["utter_cart_unchanged", "utter_ask_next_step"], chat.dump()
 
     # a full week is never swapped for the place the parent has
     catalog = http_json("GET", f"{backend_url}/api/catalog")
@@ -322,7 +329,10 @@ async def test_week_corrected_after_the_cart(backend_url: str) -> None:
     )
     chat.say("non c'est la semaine 5 que je voulais", "correct")
     replies = await chat.run("action_correct")
-    assert responses(replies) == ["utter_weeks_kept", "utter_cart"], chat.dump()
+    assert responses(replies) == ["utter_confirm_weeks"], chat.dump()
+    chat.say("oui", "affirm")
+    replies = await chat.run("action_apply_week_change")
+    assert responses(replies) == ["utter_weeks_kept", "utter_cart", "utter_ask_next_step"]
     assert replies[0].text == (
         "Semaine 5 : complète, pas d'inscription. Je n'ai donc rien retiré : "
         "Emma garde sa place au panier (semaine 4)."

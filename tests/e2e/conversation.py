@@ -32,6 +32,11 @@ def http_json(
     return json.loads(raw) if raw else None
 
 
+# Every conversation of the test session, turn by turn, for the turn-rule check
+# (tests/e2e/test_turn_rules.py runs last).
+RECORDED: list[Parent] = []
+
+
 @dataclass
 class Parent:
     rasa_url: str
@@ -40,6 +45,10 @@ class Parent:
     metadata: dict[str, Any] = field(default_factory=dict)
     messages_sent: int = 0
     transcript: list[str] = field(default_factory=list)
+    turns: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        RECORDED.append(self)
 
     def say(self, text: str) -> list[dict[str, Any]]:
         """Sends one message; returns the bot's replies (text, buttons…)."""
@@ -51,6 +60,7 @@ class Parent:
         replies = http_json("POST", f"{self.rasa_url}/webhooks/rest/webhook", payload) or []
         for reply in replies:
             self.transcript.append(f"BOT: {reply.get('text', '')} {reply.get('buttons', '')}")
+        self.turns.append((text, [str(r.get("text") or "") for r in replies]))
         return list(replies)
 
     def says_text(self, text: str) -> str:

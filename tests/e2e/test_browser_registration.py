@@ -230,8 +230,10 @@ def _register_lea(web: Stack, db: Engine, context: Any, page: Any) -> None:
             chat.click("Parc de la Rivière")
         elif "quelles semaines" in question:
             chat.type("semaines 2 et 3")
-        elif "service de garde" in question:
-            chat.click("Service de garde")
+        elif "service de garde" in question:  # one option at a time
+            chat.click("Oui")
+        elif "vélo" in question:
+            chat.click("Non")
         elif "chandail" in question:
             chat.click("Oui")
         else:
