@@ -41,6 +41,7 @@ from .common import (
 )
 from .digressions import small_talk
 from .formatting import local_time
+from .reading import lexicon
 from .session import family_token
 
 log = logging.getLogger(__name__)
@@ -119,10 +120,11 @@ def _stopping(tracker: Tracker, text: str) -> bool:
 
 def _only_moves_on(rest: str) -> bool:
     """What follows the yes only asks to go on ("pis là ?"), and is no yes of its own."""
-    return bool(rest) and (
-        parsing.read_continue(rest) is parsing.Continuation.CONTINUE
-        and parsing.read_answer(rest).kind.value != "yes"
-    )
+    if not rest or parsing.read_continue(rest) is not parsing.Continuation.CONTINUE:
+        return False
+    # "c'est ben beau" is "c'est beau": the words around a phrase do not change it
+    plain = lexicon.pattern("continue", "around").sub(" ", parsing.normalize(rest))
+    return parsing.read_answer(plain).kind.value != "yes"
 
 
 class ValidateCheckoutForm(FormValidationAction):
