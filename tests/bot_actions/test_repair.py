@@ -82,7 +82,8 @@ async def test_numbered_choices_after_two_misses_and_a_number_picks_one(
 
 async def test_checkout_form_repair_ladder(backend_url: str) -> None:
     chat = new_chat()
-    await open_conversation(chat, "inscrire Thomas au camp à la Rivière semaine 8")
+    # two weeks: over the 100 $ below which the backend allows 1 versement only
+    await open_conversation(chat, "inscrire Thomas au camp à la Rivière semaines 7 et 8")
     await identify(chat, backend_url, "100001", "418-555-0101")
     await chat.answer("non")
     await chat.answer("non")
