@@ -119,12 +119,17 @@ def _stopping(tracker: Tracker, text: str) -> bool:
 
 
 def _only_moves_on(rest: str) -> bool:
-    """What follows the yes only asks to go on ("pis là ?"), and is no yes of its own."""
-    if not rest or parsing.read_continue(rest) is not parsing.Continuation.CONTINUE:
+    """What follows the yes only asks to go on ("pis là ?"), and is no yes of its own: "oui
+    ok pis là ?" moves on, "oui, c'est beau" and "parfait, merci" accept."""
+    if not rest:
         return False
     # "c'est ben beau" is "c'est beau": the words around a phrase do not change it
     plain = lexicon.pattern("continue", "around").sub(" ", parsing.normalize(rest))
-    return parsing.read_answer(plain).kind.value != "yes"
+    for said in (rest, plain):
+        read = parsing.read_answer(said)
+        if read.kind.value == "yes" and len(read.rest) < len(said):
+            return _only_moves_on(read.rest)
+    return parsing.read_continue(rest) is parsing.Continuation.CONTINUE
 
 
 class ValidateCheckoutForm(FormValidationAction):
@@ -153,7 +158,7 @@ class ValidateCheckoutForm(FormValidationAction):
                 return changed
         read = parsing.read_answer(text)
         answer = read.kind.value
-        if answer == "yes" and _only_moves_on(read.rest):
+        if answer == "yes" and parsing.read_continue(text) and _only_moves_on(read.rest):
             # "ok pis là ?" moves on; it does not accept the terms ("oui, c'est beau" and
             # "parfait, merci" do)
             answer = "unknown"

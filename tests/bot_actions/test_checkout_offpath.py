@@ -88,6 +88,7 @@ async def to_accept(chat: Chat, installments: str = "1") -> None:
         ("c'est beau", "affirm"),
         # a yes followed by words that only go on or thank is still a yes
         ("oui, c'est ben beau", "affirm"),
+        ("oui ok", "affirm"),
         ("parfait, merci beaucoup", "thank"),
     ],
 )
