@@ -41,12 +41,15 @@ from .common import (
 )
 from .digressions import small_talk
 from .formatting import local_time
+from .reading import lexicon
 from .session import family_token
 
 log = logging.getLogger(__name__)
 
 # Interruptions the checkout answers itself when they are questions about the terms.
 _TERMS_QUESTIONS = {"ask_why", "out_of_scope"}
+# words that make a number in the message a number of versements, whatever was asked
+_PLAN_WORDS = ("versement", "fois", "paiement")
 
 
 class ActionStartCheckout(Action):
@@ -99,6 +102,36 @@ class ActionStartCheckout(Action):
         return events
 
 
+def _names_a_plan(text: str) -> bool:
+    norm = parsing.normalize(text)
+    return any(word in norm for word in _PLAN_WORDS)
+
+
+def _stopping(tracker: Tracker, text: str) -> bool:
+    """The parent asks to stop, and names no payment plan in the same message."""
+    name, confidence = latest_intent(tracker)
+    if name != "stop" or confidence < 0.6 or _names_a_plan(text):
+        return False
+    # « laisse faire » at the terms question is a no to the terms, read as such
+    return tracker.get_slot("requested_slot") != "pay_accept" or parsing.read_answer(
+        text
+    ).kind.value not in ("yes", "no")
+
+
+def _only_moves_on(rest: str) -> bool:
+    """What follows the yes only asks to go on ("pis là ?"), and is no yes of its own: "oui
+    ok pis là ?" moves on, "oui, c'est beau" and "parfait, merci" accept."""
+    if not rest:
+        return False
+    # "c'est ben beau" is "c'est beau": the words around a phrase do not change it
+    plain = lexicon.pattern("continue", "around").sub(" ", parsing.normalize(rest))
+    for said in (rest, plain):
+        read = parsing.read_answer(said)
+        if read.kind.value == "yes" and len(read.rest) < len(said):
+            return _only_moves_on(read.rest)
+    return parsing.read_continue(rest) is parsing.Continuation.CONTINUE
+
+
 class ValidateCheckoutForm(FormValidationAction):
     def name(self) -> str:
         return "validate_checkout_form"
@@ -110,11 +143,13 @@ class ValidateCheckoutForm(FormValidationAction):
             return []
         requested = tracker.get_slot("requested_slot")
         text = latest_text(tracker)
+        if _stopping(tracker, text):
+            # « attends, arrête deux secondes »: its "deux" is not a number of versements; the
+            # form lets go and the stop rule keeps the checkout where it was
+            return []
         wanted = (
             parsing.parse_installments(text)
-            if requested == "pay_installments"
-            or "versement" in parsing.normalize(text)
-            or "fois" in parsing.normalize(text)
+            if requested == "pay_installments" or _names_a_plan(text)
             else None
         )
         if wanted:
@@ -123,8 +158,9 @@ class ValidateCheckoutForm(FormValidationAction):
                 return changed
         read = parsing.read_answer(text)
         answer = read.kind.value
-        if answer == "yes" and read.rest and parsing.read_continue(text) is not None:
-            # "ok pis là ?" moves on; it does not accept the terms
+        if answer == "yes" and parsing.read_continue(text) and _only_moves_on(read.rest):
+            # "ok pis là ?" moves on; it does not accept the terms ("oui, c'est beau" and
+            # "parfait, merci" do)
             answer = "unknown"
         if requested == "pay_accept" and answer in ("yes", "no"):
             return [SlotSet("pay_accept", answer), SlotSet("repair_level", 0.0)]

@@ -9,10 +9,11 @@ over a draft or a cart waiting for an answer.
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from . import parsing
 from .draft import State
 from .turns import latest_text, too_long
 
@@ -29,6 +30,14 @@ def asked_again_last_turn(tracker: Tracker) -> bool:
         elif kind == "action" and seen_user and event.get("name") != "action_listen":
             return event.get("name") == "action_continue"
     return False
+
+
+def nothing_more(tracker: Tracker) -> list[EventType] | None:
+    """ "ça va être toute" at the next-step question: the parent is done adding, so the
+    checkout starts (it is not an « arrêter », whatever the model makes of it)."""
+    if tracker.get_slot("awaiting") != "next_step" or not parsing.read_done(latest_text(tracker)):
+        return None
+    return [SlotSet("awaiting", None), FollowupAction("action_start_checkout")]
 
 
 def where_to_resume(tracker: Tracker) -> str:
@@ -69,6 +78,9 @@ class ActionStop(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        done = nothing_more(tracker)
+        if done is not None:
+            return done
         dispatcher.utter_message(response="utter_stopped")
         return [SlotSet("awaiting", None), SlotSet("numbered_choices", None)]
 
@@ -82,6 +94,9 @@ class ActionFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        done = nothing_more(tracker)
+        if done is not None:
+            return done
         if too_long(latest_text(tracker)):
             dispatcher.utter_message(response="utter_too_long")
         else:

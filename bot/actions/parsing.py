@@ -15,6 +15,7 @@ from .reading.answers import (
     parse_yes_no,
     read_answer,
     read_continue,
+    read_done,
     reads_both,
 )
 from .reading.catalog import Named, best_match, category_aliases, parse_level, site_words
@@ -83,6 +84,7 @@ __all__ = [
     "read_answer",
     "read_client_correction",
     "read_continue",
+    "read_done",
     "read_weeks",
     "reads_both",
     "site_words",

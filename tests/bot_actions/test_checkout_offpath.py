@@ -78,13 +78,26 @@ async def to_accept(chat: Chat, installments: str = "1") -> None:
     assert responses(replies)[-1] == "utter_ask_pay_accept", chat.dump()
 
 
-@pytest.mark.parametrize("yes", ["pas de problème", "certain", "envoye", "ben oui", "c'est beau"])
-async def test_quebec_yes_accepts_the_terms(backend_url: str, yes: str) -> None:
+@pytest.mark.parametrize(
+    ("yes", "intent"),
+    [
+        ("pas de problème", "affirm"),
+        ("certain", "affirm"),
+        ("envoye", "affirm"),
+        ("ben oui", "affirm"),
+        ("c'est beau", "affirm"),
+        # a yes followed by words that only go on or thank is still a yes
+        ("oui, c'est ben beau", "affirm"),
+        ("oui ok", "affirm"),
+        ("parfait, merci beaucoup", "thank"),
+    ],
+)
+async def test_quebec_yes_accepts_the_terms(backend_url: str, yes: str, intent: str) -> None:
     chat = identified_chat(backend_url, "100001", "418-555-0101")
     if not cart(backend_url, chat.token)["lines"]:
         fill_cart(backend_url, chat, "Thomas", "camp_de_jour", [6])
     await to_accept(chat)
-    await chat.answer(yes, "affirm")
+    await chat.answer(yes, intent)
     assert chat.active_loop is None and chat.slots["pay_accept"] == "yes", chat.dump()
 
 
@@ -188,6 +201,48 @@ async def test_stop_then_continue_comes_back_to_the_checkout(backend_url: str) -
         replies[-1].text
     )
     assert chat.slots["reg_child"] is None  # no registration was started
+
+
+async def test_stop_with_a_number_at_the_versements_question_chooses_nothing(
+    backend_url: str,
+) -> None:
+    chat = identified_chat(backend_url, "100002", "418-555-0102")
+    if not cart(backend_url, chat.token)["lines"] or orders_of(backend_url, chat):
+        fill_cart(backend_url, chat, "Emma", "camp_de_jour", [5, 6])
+    await start_checkout(chat, "je veux payer")
+    assert chat.slots["requested_slot"] == "pay_installments", chat.dump()
+    # the validator sets nothing, so the form lets the rule "stop inside checkout_form" act
+    chat.say("attendez, arrêtez deux minutes", "stop")
+    replies = await chat.run("validate_checkout_form")
+    assert replies == [] and chat.slots["pay_installments"] is None, chat.dump()
+
+
+@pytest.mark.parametrize(
+    ("said", "action"), [("ça sera toute", "action_stop"), ("ce sera tout", "action_fallback")]
+)
+async def test_nothing_more_at_the_next_step_goes_to_the_checkout(
+    backend_url: str, said: str, action: str
+) -> None:
+    chat = identified_chat(backend_url, "100002", "418-555-0102")
+    if not [line for line in cart(backend_url, chat.token)["lines"] if not line.get("order_id")]:
+        fill_cart(backend_url, chat, "Emma", "camp_de_jour", [8])
+    chat.slots["awaiting"] = "next_step"
+    # whether the model reads it as « arrêter » or not at all, it is not a stop
+    chat.say(said, "stop" if action == "action_stop" else "nlu_fallback")
+    replies = await chat.run(action)
+    assert replies == [] and chat.slots["awaiting"] is None, chat.dump()
+    last = chat.events[-1]
+    assert (last["event"], last.get("name")) == ("followup", "action_start_checkout"), chat.events
+    replies = await chat.run("action_start_checkout")
+    assert chat.slots["checkout_ready"] is True, chat.dump()
+
+
+async def test_arreter_at_the_next_step_still_stops(backend_url: str) -> None:
+    chat = identified_chat(backend_url, "100002", "418-555-0102")
+    chat.slots["awaiting"] = "next_step"
+    chat.say("arrête ça", "stop")
+    replies = await chat.run("action_stop")
+    assert responses(replies) == ["utter_stopped"] and chat.slots["awaiting"] is None
 
 
 async def test_small_talk_inside_the_checkout_asks_the_same_question(backend_url: str) -> None:

@@ -226,3 +226,15 @@ def read_continue(text: str) -> Continuation | None:
         if any(r and r in phrases for r in readings):
             return value
     return None
+
+
+def read_done(text: str) -> bool:
+    """True when the whole message says there is nothing more to add ("ça va être toute",
+    "ce sera tout"): at the next-step question it asks for the checkout."""
+    folded = _fold(text)
+    if not folded:
+        return False
+    polite = lexicon.pattern("continue", "polite").sub(" ", folded)
+    readings = (_bare(polite), _bare(lexicon.pattern("continue", "around").sub(" ", polite)))
+    phrases = _whole("continue", "done")
+    return any(r and r in phrases for r in readings)
