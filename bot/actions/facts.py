@@ -61,9 +61,7 @@ def _clause_names(text: str, vocabulary: set[str]) -> list[str]:
     raw = re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", text)
     found: list[str] = []
     # "lea au camp": a lowercase first name opens the clause (after a greeting)
-    opener = next(
-        (i for i, w in enumerate(raw) if parsing.normalize(w) not in _GREETINGS), None
-    )
+    opener = next((i for i, w in enumerate(raw) if parsing.normalize(w) not in _GREETINGS), None)
     for i, word in enumerate(raw):
         norm = parsing.normalize(word)
         if (
