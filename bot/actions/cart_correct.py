@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -41,6 +41,25 @@ def weeks_said(text: str, ctx: Context, lines: list[dict[str, Any]]) -> list[int
     return reading.weeks_after if reading and reading.weeks_after else None
 
 
+async def names_activity(text: str) -> bool:
+    """The message names an activity of the catalog ("en fait juste le soccer pour Thomas")."""
+    try:
+        ctx = Context(family={}, catalog=await backend.catalog())
+    except BackendError as err:
+        log.info("catalog unavailable to read a correction: %s", err.code)
+        return False
+    return parsing.best_match(text, ctx.program_names()) is not None
+
+
+async def nothing_to_correct(dispatcher: CollectingDispatcher, text: str) -> list[EventType]:
+    """Nothing the lines could change: a message naming an activity is a registration (the form
+    says what is already in the cart), else the bot asks what to correct."""
+    if text and await names_activity(text):
+        return [FollowupAction("action_prepare_registration")]
+    dispatcher.utter_message(response="utter_correction_unclear")
+    return []
+
+
 class ActionCorrect(Action):
     """A correction after the lines are in the cart: options, or the child."""
 
@@ -52,17 +71,15 @@ class ActionCorrect(Action):
     ) -> list[EventType]:
         token = family_token(tracker)
         last = [int(i) for i in tracker.get_slot("last_lines") or []]
-        if not token or not last:
-            dispatcher.utter_message(response="utter_correction_unclear")
-            return []
         text = latest_text(tracker)
+        if not token or not last:
+            return await nothing_to_correct(dispatcher, text)
         try:
             cart = await backend.cart(token)
             ctx = await load(token, fresh_catalog=True)
             lines = [line for line in cart.get("lines", []) if int(line["id"]) in last]
             if not lines:
-                dispatcher.utter_message(response="utter_correction_unclear")
-                return []
+                return await nothing_to_correct(dispatcher, text)
             kids = parsing.parse_children(text, ctx.children)
             if kids and kids[0] not in {line["child_id"] for line in lines}:
                 return await self._switch_child(dispatcher, domain, ctx, token, lines, kids[0])
@@ -71,8 +88,8 @@ class ActionCorrect(Action):
                 weeks = weeks_said(text, ctx, lines)
                 if weeks:
                     return propose_weeks(dispatcher, domain, ctx, lines, weeks)
-                dispatcher.utter_message(response="utter_correction_unclear")
-                return []
+                # no option, week or child to change: an activity named is registered
+                return await nothing_to_correct(dispatcher, text)
             for line in lines:
                 if line.get("status") != "held":
                     continue

@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from . import parsing
 from .draft import State
+from .reading.stopping import asks_to_stop, says_done
 from .turns import latest_text, too_long
 
 
@@ -70,7 +71,11 @@ class ActionContinue(Action):
 
 
 class ActionStop(Action):
-    """« annuler », « arrêter » outside a form: the pending question is dropped too."""
+    """« annuler », « arrêter » outside a form: the pending question is dropped too.
+
+    The model's "stop" is taken only when the words ask to stop: "ça va être toute" after the
+    cart says the parent is done adding, so the checkout starts; other words drop nothing.
+    """
 
     def name(self) -> str:
         return "action_stop"
@@ -81,6 +86,16 @@ class ActionStop(Action):
         done = nothing_more(tracker)
         if done is not None:
             return done
+        text = latest_text(tracker)
+        if text and not asks_to_stop(text):
+            at_next_step = tracker.get_slot("awaiting") == "next_step"
+            if at_next_step and says_done(text):
+                return [FollowupAction("action_start_checkout")]
+            # nothing is dropped: the pending question again, or what the bot can do
+            dispatcher.utter_message(
+                response="utter_ask_next_step_again" if at_next_step else "utter_fallback"
+            )
+            return []
         dispatcher.utter_message(response="utter_stopped")
         return [SlotSet("awaiting", None), SlotSet("numbered_choices", None)]
 

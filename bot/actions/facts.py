@@ -29,6 +29,8 @@ _WHICH = {"both": "les deux", "oldest": "la plus vieille", "youngest": "le plus 
 # a first name written in lowercase is recognised after these words ("inscrire lea")
 _BEFORE_NAME = lexicon.word_set("names", "before_name")
 _NOT_NAMES = lexicon.word_set("names", "not_names")
+_GREETINGS = lexicon.word_set("names", "greetings")
+_NOT_OPENERS = lexicon.word_set("names", "not_openers")
 
 
 def _clauses(text: str) -> list[str]:
@@ -46,9 +48,20 @@ def _catalog_words(ctx: Context | None) -> set[str]:
 
 
 def _names(text: str, vocabulary: set[str]) -> list[str]:
+    found: list[str] = []
+    for clause in _clauses(text):
+        for name in _clause_names(clause, vocabulary):
+            if name not in found:
+                found.append(name)
+    return found
+
+
+def _clause_names(text: str, vocabulary: set[str]) -> list[str]:
     # "J'aimerais" is two words; "Marie-Ève" is one
     raw = re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", text)
     found: list[str] = []
+    # "lea au camp": a lowercase first name opens the clause (after a greeting)
+    opener = next((i for i, w in enumerate(raw) if parsing.normalize(w) not in _GREETINGS), None)
     for i, word in enumerate(raw):
         norm = parsing.normalize(word)
         if (
@@ -61,7 +74,9 @@ def _names(text: str, vocabulary: set[str]) -> list[str]:
         ):
             continue
         after_cue = i > 0 and parsing.normalize(raw[i - 1]) in _BEFORE_NAME
-        if word[:1].isupper() and not word.isupper() or after_cue:
+        # "mettez-lui un M" opens with a verb, not a name
+        opens = i == opener and len(norm) >= 3 and norm.split("-")[0] not in _NOT_OPENERS
+        if word[:1].isupper() and not word.isupper() or after_cue or opens:
             name = word[:1].upper() + word[1:]
             if name not in found:
                 found.append(name)

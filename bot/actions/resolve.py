@@ -78,8 +78,11 @@ def resolve_child(
     state.group = None
     state.tshirt = None
     state.waitlist = None
-    sizes = state.scratch.get("tshirt") or {}
-    state.scratch["tshirt"] = {k: v for k, v in sizes.items() if int(k) in kids}
+    sizes = {k: v for k, v in (state.scratch.get("tshirt") or {}).items() if int(k) in kids}
+    said = state.scratch.pop("tshirt_said", None)
+    if said and len(kids) == 1:
+        sizes[str(kids[0])] = said  # "mettez-lui un M" said before the child was known
+    state.scratch["tshirt"] = sizes
     if state.program is not None and not check_eligible(ctx, kids, state.program, messages):
         state.program = None
     return None  # "non, plutôt Thomas": the "non" answers no other question
@@ -278,6 +281,8 @@ def resolve_tshirt(ctx: Context, state: State, text: str, requested: str | None)
     elif state.child and len(state.child) == 1:
         sizes[str(state.child[0])] = size
     else:
+        if not state.child:
+            state.scratch["tshirt_said"] = size  # for the child named next
         return
     state.scratch["tshirt"] = sizes
     if state.tshirt is not None and state.tshirt != "-":
@@ -314,6 +319,9 @@ def complete(ctx: Context, state: State) -> None:
         state.tshirt = "-"
     elif state.child and needs_tshirt(ctx, state):
         sizes = dict(state.scratch.get("tshirt") or {})
+        said = state.scratch.pop("tshirt_said", None)
+        if said and len(state.child) == 1:
+            sizes.setdefault(str(state.child[0]), said)
         for child_id in state.child:
             on_file = ctx.child(child_id).get("tshirt_size")
             if str(child_id) not in sizes and on_file:

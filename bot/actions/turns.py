@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
+from .reading.stopping import asks_to_stop
+
 # Intents that interrupt a form: the validator lets the form reject the turn so a rule answers
 # them, then the form asks its question again.
 INTERRUPTIONS = {
@@ -48,6 +50,8 @@ def latest_intent(tracker: Tracker) -> tuple[str, float]:
 
 def is_interruption(tracker: Tracker) -> bool:
     name, confidence = latest_intent(tracker)
+    if name == "stop" and not asks_to_stop(latest_text(tracker)):
+        return False  # "ça va être toute" is read as an answer, not a stop
     return name in INTERRUPTIONS and confidence >= 0.6
 
 

@@ -87,6 +87,15 @@ CATALOG = Context(
         ),
         ("ma plus vieille, taille M", {"which": "oldest", "tshirt": "M"}),
         ("Bonjour Merci Allo", {}),
+        # a first name in lowercase opening a clause, or after « pis »
+        ("lea au camp de jour", {"names": ["Lea"], "program": 1}),
+        ("allo, emma camp de jour", {"names": ["Emma"], "program": 1}),
+        (
+            "lea niveau 3 pis thomas niveau 2",
+            {"names": ["Lea", "Thomas"], "level": 3, "levels": {"Lea": 3, "Thomas": 2}},
+        ),
+        ("camp de jour, mettez-lui un M", {"program": 1, "tshirt": "M"}),
+        ("jveux inscrire au camp de jour", {"program": 1}),
     ],
 )
 def test_what_is_kept_of_a_message(text: str, expected: dict[str, object]) -> None:
