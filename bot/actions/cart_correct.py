@@ -8,11 +8,11 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from . import parsing
+from . import facts, parsing
 from .asking import backend_trouble
 from .backend_client import BackendError, backend
 from .cart_add import add_for_child, outcome_text
@@ -52,10 +52,14 @@ class ActionCorrect(Action):
     ) -> list[EventType]:
         token = family_token(tracker)
         last = [int(i) for i in tracker.get_slot("last_lines") or []]
+        text = latest_text(tracker)
         if not token or not last:
+            if await facts.names_a_registration(text):
+                # nothing in the cart to correct: "camp pour Léa, la 2 pis la 4" asks for a
+                # registration, whatever the model took it for
+                return [FollowupAction("action_prepare_registration")]
             dispatcher.utter_message(response="utter_correction_unclear")
             return []
-        text = latest_text(tracker)
         try:
             cart = await backend.cart(token)
             ctx = await load(token, fresh_catalog=True)

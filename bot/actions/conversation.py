@@ -9,11 +9,12 @@ over a draft or a cart waiting for an answer.
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .draft import State
+from .reading.next_step import says_done
 from .turns import latest_text, too_long
 
 
@@ -29,6 +30,14 @@ def asked_again_last_turn(tracker: Tracker) -> bool:
         elif kind == "action" and seen_user and event.get("name") != "action_listen":
             return event.get("name") == "action_continue"
     return False
+
+
+def done_at_next_step(tracker: Tracker) -> list[EventType]:
+    """ "Ça va être toute" at the next-step question, whatever the model took it for
+    (a stop, a yes, a message it could not place): the order is next."""
+    if tracker.get_slot("awaiting") == "next_step" and says_done(latest_text(tracker)):
+        return [FollowupAction("action_start_checkout")]
+    return []
 
 
 def where_to_resume(tracker: Tracker) -> str:
@@ -50,6 +59,9 @@ class ActionContinue(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        done = done_at_next_step(tracker)
+        if done:
+            return done
         resume = where_to_resume(tracker)
         if resume == "next_step":
             # the question again, worded otherwise when it was just asked alone
@@ -69,6 +81,9 @@ class ActionStop(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        done = done_at_next_step(tracker)
+        if done:
+            return done
         dispatcher.utter_message(response="utter_stopped")
         return [SlotSet("awaiting", None), SlotSet("numbered_choices", None)]
 
@@ -82,6 +97,9 @@ class ActionFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        done = done_at_next_step(tracker)
+        if done:
+            return done
         if too_long(latest_text(tracker)):
             dispatcher.utter_message(response="utter_too_long")
         else:
