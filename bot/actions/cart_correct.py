@@ -41,6 +41,24 @@ def weeks_said(text: str, ctx: Context, lines: list[dict[str, Any]]) -> list[int
     return reading.weeks_after if reading and reading.weeks_after else None
 
 
+def activity_said(text: str, ctx: Context, lines: list[dict[str, Any]]) -> str | None:
+    """ "En fait juste le soccer pour Thomas": "held" when the lines already are that activity
+    (at the park named, if one is), "other" for another activity (a registration), None when
+    no activity is named."""
+    program = parsing.best_match(text, ctx.program_names())
+    if program is None:
+        return None
+    try:
+        groups = [group_of_session(ctx, int(line["session_id"])) for line in lines]
+    except StopIteration:
+        return None
+    held = [g for g in groups if ctx.program_of_group(g["id"])["id"] == program]
+    if not held:
+        return "other"
+    site = parsing.best_match(text, ctx.site_names(program))
+    return "held" if site is None or any(g.get("site_id") == site for g in held) else None
+
+
 class ActionCorrect(Action):
     """A correction after the lines are in the cart: options, or the child."""
 
@@ -75,6 +93,12 @@ class ActionCorrect(Action):
                 weeks = weeks_said(text, ctx, lines)
                 if weeks:
                     return propose_weeks(dispatcher, domain, ctx, lines, weeks)
+                activity = activity_said(text, ctx, lines)
+                if activity == "held":
+                    dispatcher.utter_message(response="utter_cart_unchanged")
+                    return ask_next_step(dispatcher)
+                if activity == "other":
+                    return [FollowupAction("action_prepare_registration")]
                 dispatcher.utter_message(response="utter_correction_unclear")
                 return []
             for line in lines:

@@ -248,6 +248,13 @@ def resolve_options(ctx: Context, state: State, text: str, requested: str | None
         return
     wanted = dict(choice.wanted)
     code = state.scratch.get("option_asked")
+    if (
+        not wanted
+        and code is not None
+        and parsing.refuses_every_option(text)
+        and readings.answer(text) != readings.YES
+    ):
+        wanted = dict.fromkeys(offered, False)
     if not wanted and code is not None:
         said = readings.answer(text)
         if said in (readings.YES, readings.NO):
