@@ -24,6 +24,7 @@ from .cart_view import (
 from .context import Context, load
 from .draft import State, clear_registration, next_step
 from .formatting import calendar_date, fragment, local_datetime
+from .per_child import child_options, child_weeks
 from .session import family_token
 
 log = logging.getLogger(__name__)
@@ -155,13 +156,14 @@ class ActionAddToCart(Action):
             for child_id in state.child or []:
                 group_id = int((state.group or {})[str(child_id)])
                 size = state.tshirt.get(str(child_id)) if isinstance(state.tshirt, dict) else None
+                valid = [w.number for w in ctx.weeks_of_group(group_id)]
                 results = await add_for_child(
                     ctx,
                     token,
                     child_id,
                     group_id,
-                    state.weeks or [],
-                    state.options or {},
+                    child_weeks(state, child_id, valid),
+                    child_options(state, child_id),
                     size,
                     state.waitlist == "yes",
                 )

@@ -39,7 +39,7 @@ from .reading.numbers import (
     read_client_correction,
     without_phone,
 )
-from .reading.options import OptionsChoice, parse_options
+from .reading.options import OptionsChoice, parse_options, refuses_every_option
 from .reading.sizes import SIZES, parse_tshirt
 from .reading.text import normalize, strip_accents, words
 from .reading.week_edits import WeekEdit, WeekReading, parse_weeks, read_weeks, split_options
@@ -87,6 +87,7 @@ __all__ = [
     "read_done",
     "read_weeks",
     "reads_both",
+    "refuses_every_option",
     "site_words",
     "split_options",
     "strip_accents",

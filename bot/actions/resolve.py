@@ -27,6 +27,7 @@ from .groups import (
     option_codes,
     pick_groups,
 )
+from .per_child import forget, resolve_per_child
 
 
 def resolve(
@@ -46,6 +47,7 @@ def resolve(
     resolve_age_group(ctx, state, text, messages)
     resolve_weeks(ctx, state, text, requested)
     resolve_options(ctx, state, text, requested)
+    resolve_per_child(ctx, state, text)
     resolve_tshirt(ctx, state, text, requested)
     resolve_waitlist(state, text, requested, messages)
 
@@ -73,6 +75,7 @@ def resolve_child(
             read_levels_per_child(ctx, state, text, kids)
         return requested
     state.child = kids
+    state.scratch.pop("per_child", None)
     read_levels_per_child(ctx, state, text, kids)
     # what depends on the child is worked out again; activity, level, weeks and options stay
     state.group = None
@@ -222,6 +225,7 @@ def resolve_weeks(ctx: Context, state: State, text: str, requested: str | None) 
     if weeks and weeks != state.weeks:
         state.weeks = weeks
         state.waitlist = None
+        forget(state, "weeks")
 
 
 def resolve_options(ctx: Context, state: State, text: str, requested: str | None) -> None:
@@ -236,6 +240,7 @@ def resolve_options(ctx: Context, state: State, text: str, requested: str | None
     choice = parsing.parse_options(text, pool)
     if not asked:
         if not choice.empty:
+            forget(state, "options")
             options = dict(state.options or {})
             for code, wanted in choice.wanted.items():
                 if wanted:
@@ -246,6 +251,13 @@ def resolve_options(ctx: Context, state: State, text: str, requested: str | None
         return
     wanted = dict(choice.wanted)
     code = state.scratch.get("option_asked")
+    if (
+        not wanted
+        and code is not None
+        and parsing.refuses_every_option(text)
+        and readings.answer(text) != readings.YES
+    ):
+        wanted = dict.fromkeys(offered, False)
     if not wanted and code is not None:
         said = readings.answer(text)
         if said in (readings.YES, readings.NO):

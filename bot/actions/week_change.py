@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 
 # a backend without the one-transaction replace: fall back to add-then-remove
 NO_REPLACE = {"not_found", "method_not_allowed"}
+
+# The rules that run these actions hold while `awaiting` is week_change; the actions end on
+# the next-step question (awaiting next_step), where no rule would say to wait for the
+# parent, so they say it themselves.
+LISTEN: list[EventType] = [FollowupAction("action_listen")]
 
 
 def group_of_session(ctx: Context, session_id: int) -> dict[str, Any]:
@@ -81,7 +86,7 @@ class ActionKeepWeeks(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_weeks_not_changed")
-        return [SlotSet("week_change", None), *ask_next_step(dispatcher)]
+        return [SlotSet("week_change", None), *ask_next_step(dispatcher), *LISTEN]
 
 
 class ActionApplyWeekChange(Action):
@@ -89,6 +94,11 @@ class ActionApplyWeekChange(Action):
         return "action_apply_week_change"
 
     async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return [*await self._apply(dispatcher, tracker, domain), *LISTEN]
+
+    async def _apply(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         token = family_token(tracker)

@@ -65,6 +65,13 @@ def _clauses(norm: str) -> list[str]:
     ]
 
 
+def refuses_every_option(text: str) -> bool:
+    """ "Aucune", "ni l'un ni l'autre" answering the question about one option: none of them;
+    "non" alone turns down only the option asked."""
+    norm = normalize(text)
+    return bool(lexicon.pattern("options", "refuse_all").search(norm)) and not _any_option(norm)
+
+
 def parse_options(text: str, weeks: Sequence[Week] = (), asked: bool = False) -> OptionsChoice:
     """Options named in a message, with negation ("pas de service de garde") handled per clause.
 

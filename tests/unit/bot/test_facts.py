@@ -140,3 +140,34 @@ def test_the_facts_said_back_read_as_they_were_meant() -> None:
         "tshirt": "M",
     }
     assert facts.as_text(None, CATALOG) == "" and facts.as_text("not json", CATALOG) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("emma au camp semaine 2", ["Emma"]),
+        ("natation pour lea niveau 3 pis thomas niveau 1", ["Lea", "Thomas"]),
+        ("salut, thomas au soccer", ["Thomas"]),
+        ("bonjour je voudrais le camp", []),
+    ],
+)
+def test_a_first_name_written_in_lowercase_is_kept(text: str, names: list[str]) -> None:
+    assert facts.parse_facts(text, None).get("names", []) == names
+
+
+def test_each_childs_weeks_and_options_are_said_back_after_their_name() -> None:
+    said = (
+        "camp de jour pour emma semaines 1 et 2 avec garde pis thomas semaine 5 sans rien, "
+        "au parc des erables"
+    )
+    kept = facts.parse_facts(said, CATALOG)
+    assert kept["per_name"] == {
+        "Emma": {"weeks": [1, 2], "options": {"garde": None}},
+        "Thomas": {"weeks": [5], "options": {}},
+    }
+    text = facts.as_text(json.dumps(kept), CATALOG)
+    assert text == (
+        "Camp de jour, Parc des Érables, Emma semaines 1 et 2 avec service de garde, "
+        "Thomas semaines 5 sans rien"
+    )
+    assert facts.parse_facts(text, CATALOG)["per_name"] == kept["per_name"]
