@@ -60,6 +60,9 @@ class ActionContinue(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        done = nothing_more(tracker)
+        if done is not None:
+            return done
         resume = where_to_resume(tracker)
         if resume == "next_step":
             # the question again, worded otherwise when it was just asked alone

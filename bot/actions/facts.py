@@ -21,6 +21,7 @@ from . import parsing, readings
 from .backend_client import BackendError, backend
 from .context import Context
 from .reading import lexicon
+from .reading.per_child import per_child
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ def _names(text: str, vocabulary: set[str]) -> list[str]:
 
 def _clause_names(text: str, vocabulary: set[str]) -> list[str]:
     # "J'aimerais" is two words; "Marie-Ève" is one
-    raw = re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", text)
+    spans = list(re.finditer(r"[^\W\d_]+(?:-[^\W\d_]+)*", text))
+    raw = [m.group(0) for m in spans]
     found: list[str] = []
     # "lea au camp": a lowercase first name opens the clause (after a greeting)
     opener = next((i for i, w in enumerate(raw) if parsing.normalize(w) not in _GREETINGS), None)
@@ -130,6 +132,10 @@ def parse_facts(text: str, ctx: Context | None) -> dict[str, Any]:
             code: (choice.weeks.get(code) or True) if wanted else False
             for code, wanted in choice.wanted.items()
         }
+    if len(names) >= 2:
+        each = per_child(kept, [(n, n) for n in names], pool)
+        if each:
+            facts["per_name"] = each
     return facts
 
 
@@ -192,12 +198,30 @@ async def kept_facts(previous: Any, text: str) -> str | None:
     return json.dumps(merged, ensure_ascii=False)
 
 
+async def names_a_registration(text: str) -> bool:
+    """The message says something a registration is made of (a child, an activity, weeks)."""
+    if not text or not any(c.isalpha() for c in text):
+        return False
+    try:
+        ctx: Context | None = Context(family={}, catalog=await backend.catalog())
+    except BackendError as err:
+        log.info("catalog unavailable: %s", err.code)
+        ctx = None
+    return bool(parse_facts(text, ctx))
+
+
 def as_text(value: Any, ctx: Context) -> str:
     """The kept facts in the words the registration form parses."""
     facts = load_facts(value)
     parts: list[str] = []
     levels = facts.get("levels") or {}
-    if facts.get("names") and levels:
+    each: dict[str, dict[str, Any]] = facts.get("per_name") or {}
+    # each child's own weeks and options come last, each after the child's name: what is
+    # said of every child comes first, outside any child's words
+    own = list(each.values()) if each and facts.get("names") else []
+    if own:
+        names_last = [_child_text(str(n), levels.get(n), each.get(n, {})) for n in facts["names"]]
+    elif facts.get("names") and levels:
         parts.append(
             " et ".join(
                 f"{n} niveau {int(levels[n])}" if n in levels else str(n) for n in facts["names"]
@@ -219,18 +243,46 @@ def as_text(value: Any, ctx: Context) -> str:
         parts.append(f"niveau {int(facts['level'])}")
     if facts.get("age_group"):
         parts.append(f"groupe {facts['age_group']}")
-    if facts.get("weeks"):
-        parts.append("semaines " + " et ".join(str(int(n)) for n in facts["weeks"]))
-    words = {"garde": "service de garde", "velo": "transport à vélo"}
-    for code, wanted in (facts.get("options") or {}).items():
-        if code not in words:
-            continue
-        if wanted is False:
-            parts.append(f"pas de {words[code]}")
-        elif isinstance(wanted, list):
-            parts.append(f"{words[code]} semaines " + " et ".join(str(int(n)) for n in wanted))
-        else:
-            parts.append(f"avec {words[code]}")
+    if facts.get("weeks") and not (own and all("weeks" in e for e in own)):
+        parts.append(_weeks_text(facts["weeks"]))
+    if not (own and all("options" in e for e in own)):
+        parts += _options_text(facts.get("options") or {})
     if facts.get("tshirt"):
         parts.append(f"taille {facts['tshirt']}")
-    return ", ".join(parts)
+    return ", ".join(parts + (names_last if own else []))
+
+
+_OPTION_WORDS = {"garde": "service de garde", "velo": "transport à vélo"}
+
+
+def _weeks_text(weeks: list[Any]) -> str:
+    return "semaines " + " et ".join(str(int(n)) for n in weeks)
+
+
+def _options_text(options: dict[str, Any]) -> list[str]:
+    parts = []
+    for code, wanted in options.items():
+        if code not in _OPTION_WORDS:
+            continue
+        if wanted is False:
+            parts.append(f"pas de {_OPTION_WORDS[code]}")
+        elif isinstance(wanted, list):
+            parts.append(
+                f"{_OPTION_WORDS[code]} semaines " + " et ".join(str(int(n)) for n in wanted)
+            )
+        else:
+            parts.append(f"avec {_OPTION_WORDS[code]}")
+    return parts
+
+
+def _child_text(name: str, level: Any, own: dict[str, Any]) -> str:
+    """One child's own facts, in the words per_child reads back."""
+    words = [name]
+    if level is not None:
+        words.append(f"niveau {int(level)}")
+    if own.get("weeks"):
+        words.append(_weeks_text(own["weeks"]))
+    if "options" in own:
+        chosen = {c: (w or True) for c, w in (own["options"] or {}).items()}
+        words += _options_text(chosen) if chosen else ["sans rien"]
+    return " ".join(words)
