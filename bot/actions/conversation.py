@@ -41,7 +41,17 @@ def nothing_more(tracker: Tracker) -> list[EventType] | None:
     return [SlotSet("awaiting", None), FollowupAction("action_start_checkout")]
 
 
+def last_form(tracker: Tracker) -> str | None:
+    """The form the parent was in last (the one « continuer » goes back to first)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name"):
+            return str(event["name"])
+    return None
+
+
 def where_to_resume(tracker: Tracker) -> str:
+    if tracker.get_slot("checkout_ready") and last_form(tracker) == "checkout_form":
+        return "checkout"
     if State.from_tracker(tracker).started:
         return "registration"
     if tracker.get_slot("checkout_ready"):

@@ -69,6 +69,10 @@ class Rules:
                 if text:
                     literal = len(PLACEHOLDER.sub("", text))
                     out.append((literal, name, template_regex(text)))
+        # the channels' own sentences (locales/fr_CA/LC_MESSAGES/channels.po), e.g. the answer
+        # given when the action server produced nothing
+        for name, text in (self.config.get("channel_messages") or {}).items():
+            out.append((len(text), name, template_regex(text)))
         return sorted(out, key=lambda t: -t[0])
 
     @cached_property
