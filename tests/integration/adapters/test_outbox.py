@@ -142,7 +142,9 @@ def test_sms_texts_are_french_with_figures() -> None:
     mail = messages.render("confirmation", SAMPLES["confirmation"], Channel.EMAIL).body
     assert "Léa" in mail and "Parc de la Rivière" in mail and "135,00\u00a0$" in mail
     assert "fiche santé" in mail
-    assert "jeudi 20 mai 2027" in mail
+    # what was paid today, and what is still due and by when
+    assert "115,00\u00a0$ payés aujourd'hui" in mail
+    assert "115,00\u00a0$ restent à payer d'ici le 20 mai 2027" in mail
     offer = messages.render("waitlist_offer", SAMPLES["waitlist_offer"], Channel.SMS).body
     assert "jeudi 22 avril 2027 à 19 h" in offer
 
