@@ -36,10 +36,7 @@ SCRIPTS_DIR = Path(__file__).with_name("parents")
 DEMO_FAMILIES = {"julie": "100001", "marc": "100002", "sophie": "100003", "karim": "100004"}
 DEFAULT_ANSWERS = {"id_client_number": "<client>", "id_phone": "<phone>", "id_code": "<code>"}
 PAY_LINK = re.compile(r"https?://\S+/p/[A-Za-z0-9_-]+")
-REQUIRED_RATE = 0.9  # 27 of 30: the target the conversation must reach
-# The rate the suite may not fall below: the one reached so far (docs/BOT.md, "Scripted parents").
-# It only ever goes up, towards REQUIRED_RATE.
-FLOOR_RATE = 0.7
+REQUIRED_RATE = 0.9  # 27 of 30
 MAX_SAME_STEP = 4  # a step asked a fifth time: the parent gives up
 _CLONING = threading.Lock()  # scripts play in threads; each copy takes the next free number
 HELD = {"held", "offered", "confirmed", "paid"}
