@@ -198,18 +198,6 @@ async def kept_facts(previous: Any, text: str) -> str | None:
     return json.dumps(merged, ensure_ascii=False)
 
 
-async def names_a_registration(text: str) -> bool:
-    """The message says something a registration is made of (a child, an activity, weeks)."""
-    if not text or not any(c.isalpha() for c in text):
-        return False
-    try:
-        ctx: Context | None = Context(family={}, catalog=await backend.catalog())
-    except BackendError as err:
-        log.info("catalog unavailable: %s", err.code)
-        ctx = None
-    return bool(parse_facts(text, ctx))
-
-
 def as_text(value: Any, ctx: Context) -> str:
     """The kept facts in the words the registration form parses."""
     facts = load_facts(value)

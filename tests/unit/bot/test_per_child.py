@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from bot.actions import parsing
-from bot.actions.reading.next_step import says_done
 from bot.actions.reading.per_child import per_child
+from bot.actions.reading.stopping import says_done
 
 WEEKS = [
     parsing.Week(
