@@ -232,8 +232,14 @@ async def dispatch_outbox(app: Sanic[Any, Any]) -> int:
     st = app_state(app)
     async with st.dispatch_lock:
         return await dispatch.dispatch_pending(
-            st.session_factory, clock=st.clock, sms=st.sms, email=st.email, run_sync=st.run_sync
+            st.session_factory,
+            clock=st.clock,
+            sms=st.sms,
+            email=st.email,
+            run_sync=st.run_sync,
+            capacity=st.settings.sending_capacity(),
         )
+
 
 
 async def run_jobs_once(app: Sanic[Any, Any]) -> dict[str, Any]:
