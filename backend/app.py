@@ -35,7 +35,7 @@ from backend.api import checkout as checkout_routes
 from backend.api import family as family_routes
 from backend.api import identify as identify_routes
 from backend.api import pay as pay_routes
-from backend.api import rate_limit
+from backend.api import rate_limit, staff_exports
 from backend.api import sms as sms_routes
 from backend.api import staff as staff_routes
 from backend.api import webhook as webhook_routes
@@ -119,6 +119,7 @@ def create_app(
         webhook_routes,
         sms_routes,
         staff_routes,
+        staff_exports,
     ):
         app.blueprint(module.bp)
     if settings.demo_mode:
