@@ -51,4 +51,5 @@ async def cancel_line(request: Request, line_id: int) -> HTTPResponse:
             gateway=st.gateway,
         )
     )
+    await st.send_refunds()
     return ok(view)

@@ -85,9 +85,7 @@ def cancel_line(
     order = _settled_order(db, line, was)
     settlement = refunds.Settlement()
     if order is not None:
-        settlement = refunds.settle_cancelled_line(
-            db, order, line, clock=clock, settings=settings, gateway=gateway
-        )
+        settlement = refunds.settle_cancelled_line(db, order, line, clock=clock, settings=settings)
         outbox.enqueue(
             db,
             clock=clock,
