@@ -10,7 +10,8 @@ The flow the port serves:
 - the server attaches the resulting payment method to the customer, creates a payment, stores
   its id, then confirms it; `requires_action` sends the page to the card's 3-D Secure step;
 - a second installment is an off-session payment with the saved payment method;
-- refunds name the payment and the exact amount;
+- refunds name the payment and the exact amount, and carry our key so that a retry finds a
+  refund whose answer was lost (`find_refund`);
 - webhooks are verified and parsed into `PaymentEvent` (`parse_event`).
 
 Every create carries an idempotency key, but a provider may ignore it (localstripe does): the
@@ -155,7 +156,12 @@ class PaymentGateway(Protocol):
     def retrieve_payment(self, payment_id: str) -> Payment: ...
 
     def refund(self, *, payment_id: str, amount_cents: int, idempotency_key: str) -> RefundResult:
-        """Give back exactly `amount_cents` of a succeeded payment."""
+        """Give back exactly `amount_cents` of a succeeded payment (the key written on it)."""
+        ...
+
+    def find_refund(self, *, payment_id: str, idempotency_key: str) -> RefundResult | None:
+        """The refund of `payment_id` made under `idempotency_key`, if the provider made one:
+        a retry whose first answer was lost asks this first (a provider may ignore the key)."""
         ...
 
     def parse_event(self, payload: bytes, signature: str | None) -> PaymentEvent:

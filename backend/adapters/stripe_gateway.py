@@ -282,7 +282,11 @@ class StripeGateway:
             raise GatewayError("amount_not_positive", retryable=False)
         try:
             refund = self._client.v1.refunds.create(
-                params={"payment_intent": payment_id, "amount": amount_cents},
+                params={
+                    "payment_intent": payment_id,
+                    "amount": amount_cents,
+                    "metadata": {"app": self._app, "key": idempotency_key},
+                },
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.InvalidRequestError as error:
@@ -294,13 +298,31 @@ class StripeGateway:
             )
         except stripe.StripeError as error:
             raise _gateway_error(error) from None
+        return self._refund(refund, amount_cents)
+
+    @staticmethod
+    def _refund(refund: Any, amount_cents: int) -> RefundResult:
         status = _get(refund, "status")
         return RefundResult(
-            id=str(refund.id),
+            id=str(_get(refund, "id")),
             ok=status in ("succeeded", "pending"),
             amount_cents=int(_get(refund, "amount") or amount_cents),
             decline_code=None if status in ("succeeded", "pending") else str(status),
         )
+
+    def find_refund(self, *, payment_id: str, idempotency_key: str) -> RefundResult | None:
+        # A payment is refunded a few times at most (one per cancelled line): one page.
+        try:
+            found = self._client.v1.refunds.list(
+                params={"payment_intent": payment_id, "limit": 100}
+            )
+        except stripe.StripeError as error:
+            raise _gateway_error(error) from None
+        for refund in _get(found, "data") or []:
+            metadata = _get(refund, "metadata") or {}
+            if _get(metadata, "key") == idempotency_key:
+                return self._refund(refund, int(_get(refund, "amount") or 0))
+        return None
 
     # ------------------------------------------------------------------ webhooks
 

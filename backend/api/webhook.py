@@ -44,6 +44,7 @@ async def webhook(request: Request) -> HTTPResponse:
         # Signed by Stripe but not an event we can read: refused, nothing recorded.
         raise invalid({"body": field_message("not_json")}) from None
     result = await st.db(lambda db: _handle(db, event, st))
+    await st.send_refunds()
     if result.get("outcome") == "unknown_payment" and event.payment is not None:
         payment = event.payment
         try:
@@ -64,7 +65,6 @@ def _handle(db: Any, event: PaymentEvent, st: Any) -> dict[str, Any]:
             payment=event.payment,
             clock=st.clock,
             settings=st.settings,
-            gateway=st.gateway,
         )
     if event.kind == EventKind.PAYMENT_FAILED and event.payment is not None:
         return payments.on_payment_failed(

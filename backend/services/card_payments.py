@@ -29,7 +29,7 @@ from backend.db.engine import run_transaction
 from backend.db.models import Installment, Order
 from backend.domain.errors import RegistrationError
 from backend.services import payment_attempts as attempts
-from backend.services import payments
+from backend.services import payments, refund_sender
 from backend.services.checkout import payment_page_view
 from backend.settings import Settings
 
@@ -227,10 +227,11 @@ class Payer:
                 payment=payment,
                 clock=self._clock,
                 settings=self._settings,
-                gateway=self._gateway,
             )
 
         result = self._tx(record)
+        # A late or duplicate payment recorded refunds: asked for now that they are committed.
+        refund_sender.send_pending(self._factory, gateway=self._gateway, clock=self._clock)
         if card is not None and not keep:
             self._detach(card)
         status = "refunded" if result["outcome"] == "refunded" else "paid"

@@ -103,7 +103,6 @@ def charge_due_installments(
                 ok=ok,
                 clock=clock,
                 settings=settings,
-                gateway=gateway,
             )
         )
         charged += ok
@@ -139,7 +138,6 @@ def _record(
     ok: bool,
     clock: Clock,
     settings: Settings,
-    gateway: PaymentGateway,
 ) -> None:
     inst = db.get(Installment, installment_id)
     if inst is None or inst.status != InstallmentStatus.SCHEDULED:
@@ -149,7 +147,7 @@ def _record(
     if ok and payment is not None:
         # Allocated to the lines it pays, like any capture (a late or duplicate one refunded).
         settlement.capture(
-            db, inst, charge_id=payment.id, clock=clock, settings=settings, gateway=gateway
+            db, inst, charge_id=payment.id, clock=clock, settings=settings
         )
         return
     payments.set_installment(inst, InstallmentStatus.FAILED)
@@ -212,7 +210,6 @@ def reconcile(
                 payment=payment,
                 clock=clock,
                 settings=settings,
-                gateway=gateway,
             ),
         )
         if result.get("outcome") == "unknown_payment":
@@ -228,12 +225,11 @@ def _reconcile_one(
     payment: Payment,
     clock: Clock,
     settings: Settings,
-    gateway: PaymentGateway,
 ) -> dict[str, Any]:
     attempts.record_created(db, attempt_id, payment, clock=clock)
     if payment.status == PaymentStatus.SUCCEEDED:
         return payments.on_payment_succeeded(
-            db, event_id=None, payment=payment, clock=clock, settings=settings, gateway=gateway
+            db, event_id=None, payment=payment, clock=clock, settings=settings
         )
     if payment.status in (PaymentStatus.REQUIRES_PAYMENT_METHOD, PaymentStatus.CANCELED):
         return payments.on_payment_failed(db, event_id=None, payment=payment, clock=clock)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
-from backend.adapters.gateway import Payment, PaymentGateway
+from backend.adapters.gateway import Payment
 from backend.db.models import (
     GatewayEvent,
     Installment,
@@ -66,7 +66,6 @@ def on_payment_succeeded(
     payment: Payment,
     clock: Clock,
     settings: Settings,
-    gateway: PaymentGateway,
 ) -> dict[str, Any]:
     """A provider payment succeeded (reported by the hosted page's flow, the job, or a webhook;
     `event_id` is the webhook's, None otherwise). Idempotent: a replay changes nothing.
@@ -93,7 +92,7 @@ def on_payment_succeeded(
         if charge_id != inst.charge_id and amount_cents > 0:
             # A second, distinct payment for what was already paid (two tabs, say): not kept.
             _refund_unmatched(
-                db, order, inst, charge_id, amount_cents, "duplicate_payment", clock, gateway
+                db, order, inst, charge_id, amount_cents, "duplicate_payment", clock
             )
         return {"outcome": "already_paid", "order_id": order.id, "status": order.status.value}
     if amount_cents != inst.amount_cents:
@@ -110,7 +109,7 @@ def on_payment_succeeded(
         )
         if amount_cents > 0:
             _refund_unmatched(
-                db, order, inst, charge_id, amount_cents, "amount_mismatch", clock, gateway
+                db, order, inst, charge_id, amount_cents, "amount_mismatch", clock
             )
         outbox.enqueue(
             db,
@@ -127,7 +126,7 @@ def on_payment_succeeded(
         db.flush()
         return {"outcome": "amount_mismatch", "order_id": order.id, "status": order.status.value}
     captured = settlement.capture(
-        db, inst, charge_id=charge_id, clock=clock, settings=settings, gateway=gateway
+        db, inst, charge_id=charge_id, clock=clock, settings=settings
     )
     inst.attempts += 1
     if captured.outcome == "duplicate":
@@ -166,7 +165,6 @@ def _refund_unmatched(
     amount_cents: int,
     reason: str,
     clock: Clock,
-    gateway: PaymentGateway,
 ) -> None:
     refunds.refund_charge(
         db,
@@ -178,7 +176,6 @@ def _refund_unmatched(
         reason=reason,
         idempotency_key=f"refund-{reason}-{charge_id}",
         clock=clock,
-        gateway=gateway,
     )
 
 

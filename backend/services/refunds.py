@@ -1,6 +1,6 @@
 """Settling money when a line leaves an order it was billed in (staff cancel a paid
-registration, or a late payment cannot confirm it): refunds through the gateway, what is still
-due reduced or cancelled, the ledger.
+registration, or a late payment cannot confirm it): refunds recorded in the ledger (and sent to
+the provider once committed), what is still due reduced or cancelled.
 
 The rule itself is pure (`backend.domain.refunds`); this module applies it to the allocation
 recorded at capture (`Allocation` rows) and records every refund in the `refund` table (the
@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
-from backend.adapters.gateway import PaymentGateway
 from backend.db.models import (
     Allocation,
     Installment,
@@ -26,9 +25,9 @@ from backend.db.models import (
     Order,
     OrderStatus,
     Refund,
+    RefundStatus,
 )
 from backend.domain import refunds as rule
-from backend.domain.errors import RegistrationError
 from backend.domain.states import PLACE_HOLDING, check_installment_transition
 from backend.services import orders, views
 from backend.settings import Settings
@@ -41,6 +40,7 @@ SETTLED = (OrderStatus.PAID, OrderStatus.PARTIALLY_PAID, OrderStatus.DEFERRED)
 class Settlement:
     refunded_cents: int = 0
     reduced_cents: int = 0
+    kept_cents: int = 0
     cancelled_installments: list[dict[str, Any]] = field(default_factory=list)
     remaining_due: list[dict[str, Any]] = field(default_factory=list)
 
@@ -94,14 +94,10 @@ def refund_charge(
     reason: str,
     idempotency_key: str,
     clock: Clock,
-    gateway: PaymentGateway,
 ) -> Refund:
-    """Refund part of a charge through the gateway and record it; refund_failed otherwise."""
-    result = gateway.refund(
-        payment_id=charge_id, amount_cents=amount_cents, idempotency_key=idempotency_key
-    )
-    if not result.ok:
-        raise RegistrationError("refund_failed", decline_code=result.decline_code)
+    """Record a refund of part of a charge, pending: the provider is asked once this
+    transaction is committed (`backend.services.refund_sender`), never inside it."""
+    now = clock.now()
     row = Refund(
         order_id=order.id,
         installment_id=installment.id if installment is not None else None,
@@ -109,12 +105,58 @@ def refund_charge(
         charge_id=charge_id,
         amount_cents=amount_cents,
         reason=reason,
-        gateway_refund_id=result.id,
-        created_at=clock.now(),
+        status=RefundStatus.PENDING,
+        idempotency_key=idempotency_key,
+        tries=0,
+        created_at=now,
+        updated_at=now,
     )
     db.add(row)
     db.flush()
     return row
+
+
+def refund_policy(settings: Settings) -> rule.RefundPolicy:
+    return rule.RefundPolicy(
+        fee_cents=settings.cancellation_fee_cents, deadline_days=settings.refund_deadline_days
+    )
+
+
+def days_before_start(line: Line, clock: Clock) -> int:
+    """Days from today to the line's first day (negative once it started)."""
+    return (line.session.starts_on - clock.now().date()).days
+
+
+@dataclass(frozen=True)
+class LinePlan:
+    """What `line` leaving `order` would give back, installment by installment."""
+
+    plan: rule.CancellationPlan
+    captured: list[Installment]
+    upcoming: list[Installment]
+
+
+def plan_leaving_line(
+    db: Session,
+    order: Order,
+    line: Line,
+    *,
+    policy: rule.RefundPolicy,
+    days_before_start: int | None,
+) -> LinePlan:
+    """The refund rule applied to what was recorded for `line`; changes nothing."""
+    paid_for = allocated(db, line.id)
+    given_back = refunded_to_line(db, line.id)
+    captured = [i for i in order.installments if i.status in CAPTURED and i.id in paid_for]
+    upcoming = [i for i in order.installments if i.status in UPCOMING]
+    plan = rule.cancellation_plan(
+        views.line_price(line),
+        [rule.Capture(i.id, paid_for[i.id], given_back.get(i.id, 0)) for i in captured],
+        [rule.Upcoming(i.id, i.amount_cents) for i in upcoming],
+        policy,
+        days_before_start,
+    )
+    return LinePlan(plan, captured, upcoming)
 
 
 def settle_leaving_line(
@@ -125,21 +167,17 @@ def settle_leaving_line(
     reason: str,
     clock: Clock,
     settings: Settings,
-    gateway: PaymentGateway,
+    policy: rule.RefundPolicy = rule.FULL_REFUND,
 ) -> Settlement:
     """`line` no longer holds its place: give back what was paid for it (its allocation, less
-    the fee kept) and take what it still owes out of the installments to come. The order's
-    status is the caller's."""
+    what `policy` keeps) and take what it still owes out of the installments to come. The
+    order's status is the caller's."""
     out = Settlement()
-    paid_for = allocated(db, line.id)
-    given_back = refunded_to_line(db, line.id)
-    captured = [i for i in order.installments if i.status in CAPTURED and i.id in paid_for]
-    upcoming = [i for i in order.installments if i.status in UPCOMING]
-    plan = rule.cancellation_plan(
-        views.line_price(line),
-        [rule.Capture(i.id, paid_for[i.id], given_back.get(i.id, 0)) for i in captured],
-        [rule.Upcoming(i.id, i.amount_cents) for i in upcoming],
+    planned = plan_leaving_line(
+        db, order, line, policy=policy, days_before_start=days_before_start(line, clock)
     )
+    plan, captured, upcoming = planned.plan, planned.captured, planned.upcoming
+    out.kept_cents = plan.kept_cents
     for inst in captured:
         amount = plan.refunds.get(inst.id, 0)
         if amount <= 0:
@@ -155,7 +193,6 @@ def settle_leaving_line(
             reason=reason,
             idempotency_key=f"{reason}-line-{line.id}-installment-{inst.id}",
             clock=clock,
-            gateway=gateway,
         )
         out.refunded_cents += amount
         if refunded_from_charge(db, inst) >= inst.amount_cents:
@@ -201,12 +238,17 @@ def settle_cancelled_line(
     *,
     clock: Clock,
     settings: Settings,
-    gateway: PaymentGateway,
 ) -> Settlement:
     """`line` (already CANCELLED) leaves `order`: its money settled (`settle_leaving_line`),
     and the order's status follows what is left of it."""
     out = settle_leaving_line(
-        db, order, line, reason="cancellation", clock=clock, settings=settings, gateway=gateway
+        db,
+        order,
+        line,
+        reason="cancellation",
+        clock=clock,
+        settings=settings,
+        policy=refund_policy(settings),
     )
     lines = db.scalars(select(Line).where(Line.order_id == order.id)).all()
     still_live = any(other.status in PLACE_HOLDING for other in lines if other.id != line.id)

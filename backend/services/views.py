@@ -17,6 +17,7 @@ from backend.db.models import (
     Order,
     OrderStatus,
     Refund,
+    RefundStatus,
 )
 from backend.db.models import Session as ActivitySession
 from backend.services.queries import waitlist_position, waitlist_positions
@@ -98,14 +99,18 @@ def installment_dicts(order: Order) -> list[dict[str, Any]]:
     ]
 
 
-def refunded_cents(db: Session, order: Order) -> int:
-    """What was given back on charges of this order (cancellations, late payments); a payment
-    of the wrong amount or a duplicate, refunded, never counted as paid in the first place."""
+def refunded_cents(db: Session, order: Order, *, failed: bool = False) -> int:
+    """What was given back (or is being: recorded, the provider asked after the commit) on
+    charges of this order (cancellations, late payments); a payment of the wrong amount or a
+    duplicate, refunded, never counted as paid in the first place. `failed`: instead, what
+    the provider refused to give back (staff owe it to the family)."""
+    status = Refund.status == RefundStatus.FAILED
     return int(
         db.scalar(
             select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
                 Refund.order_id == order.id,
                 Refund.reason.in_(("cancellation", "late_payment")),
+                status if failed else ~status,
             )
         )
         or 0
@@ -132,6 +137,7 @@ def order_dict(db: Session, order: Order, settings: Settings | None = None) -> d
         "total_cents": order.total_cents,
         "paid_cents": paid,
         "refunded_cents": refunded,
+        "refund_failed_cents": refunded_cents(db, order, failed=True),
         "due_cents": due,
         "installments": installment_dicts(order),
         "lines": line_dicts(db, lines),

@@ -175,6 +175,10 @@ class FakeGateway:
         self.by_key[idempotency_key] = result
         return result
 
+    def find_refund(self, *, payment_id: str, idempotency_key: str) -> RefundResult | None:
+        previous = self.by_key.get(idempotency_key)
+        return previous if isinstance(previous, RefundResult) else None
+
     def parse_event(self, payload: bytes, signature: str | None) -> PaymentEvent:
         # Events are handed to the services already parsed (`books.deliver`).
         raise WebhookRejected("the fake signs no webhooks")

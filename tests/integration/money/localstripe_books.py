@@ -88,6 +88,9 @@ class LocalStripeBooks:
             payment_id=payment_id, amount_cents=amount_cents, idempotency_key=idempotency_key
         )
 
+    def find_refund(self, *, payment_id: str, idempotency_key: str) -> RefundResult | None:
+        return self.stripe.find_refund(payment_id=payment_id, idempotency_key=idempotency_key)
+
     def parse_event(self, payload: bytes, signature: str | None) -> PaymentEvent:
         return self.stripe.parse_event(payload, signature)
 
