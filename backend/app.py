@@ -38,13 +38,15 @@ from backend.api import pay as pay_routes
 from backend.api import rate_limit
 from backend.api import sms as sms_routes
 from backend.api import staff as staff_routes
+from backend.api import staff_rush as staff_rush_routes
+from backend.api import waiting_room as waiting_room_routes
 from backend.api import webhook as webhook_routes
 from backend.api.common import AppState, app_state, error_response, ok, state
 from backend.api.openapi_doc import declare_security, json_schema
 from backend.api.responses import Health
-from backend.db.engine import make_engine, make_session_factory
+from backend.db.engine import make_engine, make_session_factory, run_transaction
 from backend.domain.errors import RegistrationError
-from backend.services import dispatch
+from backend.services import dispatch, rush_admission
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -119,6 +121,8 @@ def create_app(
         webhook_routes,
         sms_routes,
         staff_routes,
+        staff_rush_routes,
+        waiting_room_routes,
     ):
         app.blueprint(module.bp)
     if settings.demo_mode:
@@ -269,6 +273,24 @@ async def _start_background(app: Sanic[Any, Any]) -> None:
         asyncio.create_task(_loop(app, DISPATCH_EVERY_SECONDS, dispatch_outbox, "outbox")),
         asyncio.create_task(_loop(app, JOBS_EVERY_SECONDS, _jobs_only, "jobs")),
     ]
+    # The waiting room's admission loop, as a Sanic task: every worker runs one.
+    every = max(0.2, app_state(app).settings.rush_admit_every_seconds)
+    app.add_task(_loop(app, every, admit_once, "admission"), name=ADMISSION_TASK)
+
+
+ADMISSION_TASK = "rush-admission"
+
+
+async def admit_once(app: Sanic[Any, Any]) -> dict[str, int]:
+    """One admission step of every open rush (services/rush_admission.py): safe on each of
+    several workers at once (row locks, SKIP LOCKED)."""
+    st = app_state(app)
+    return await st.run_sync(
+        lambda: run_transaction(
+            st.session_factory,
+            lambda db: rush_admission.step_all(db, clock=st.clock, settings=st.settings),
+        )
+    )
 
 
 async def _jobs_only(app: Sanic[Any, Any]) -> None:
@@ -283,6 +305,9 @@ async def _jobs_only(app: Sanic[Any, Any]) -> None:
 
 
 async def _stop_background(app: Sanic[Any, Any]) -> None:
+    if app.ctx.background:
+        with contextlib.suppress(Exception):
+            await app.cancel_task(ADMISSION_TASK, raise_exception=False)
     for task in app.ctx.tasks:
         task.cancel()
     for task in app.ctx.tasks:

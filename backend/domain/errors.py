@@ -39,6 +39,11 @@ HTTP_STATUS: Final[dict[str, int]] = {
     # The database aborted the request's transaction every time it was tried (deadlock under
     # heavy load): nothing changed, the caller may simply try again.
     "conflict": 409,
+    # Registration night: a rush is running and the family has not been let in yet (params
+    # rush_id, status, position, estimated_wait_minutes when it is in line). Nothing changed.
+    "waiting_room": 409,
+    # Joining the waiting room when no rush is open for the season: register directly.
+    "no_waiting_room": 409,
     # Staff cancelling a paid registration: the gateway refused the refund; nothing changed.
     "refund_failed": 502,
 }
