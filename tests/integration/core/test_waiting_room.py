@@ -19,11 +19,11 @@ from backend.adapters.clock import ManualClock
 from backend.db.access import AuditEntry
 from backend.db.models import Line
 from backend.db.waiting_room import Rush, RushEntry
+from backend.demo import seed_demo
 from backend.domain import waiting_room as rules
 from backend.domain.errors import RegistrationError
 from backend.domain.waiting_room import EntryStatus
 from backend.services import cart, checkout, queries, rush_admission, rush_staff, waiting_room
-from backend.demo import seed_demo
 from backend.services.staff import INTERNAL
 from tests.integration.core.helpers import Harness, make_harness
 
