@@ -275,7 +275,19 @@ async def _start_background(app: Sanic[Any, Any]) -> None:
     ]
     # The waiting room's admission loop, as a Sanic task: every worker runs one.
     every = max(0.2, app_state(app).settings.rush_admit_every_seconds)
-    app.add_task(_loop(app, every, admit_once, "admission"), name=ADMISSION_TASK)
+    if _sanic_runs_the_loop(app):
+        app.add_task(_loop(app, every, admit_once, "admission"), name=ADMISSION_TASK)
+        app.ctx.admission_task = ADMISSION_TASK
+    else:  # app.create_server (tests) gives Sanic no loop of its own to name tasks on
+        app.ctx.tasks.append(asyncio.create_task(_loop(app, every, admit_once, "admission")))
+
+
+def _sanic_runs_the_loop(app: Sanic[Any, Any]) -> bool:
+    try:
+        app.loop  # noqa: B018 - raises when the server was started with create_server
+    except SanicException:
+        return False
+    return True
 
 
 ADMISSION_TASK = "rush-admission"
@@ -305,9 +317,10 @@ async def _jobs_only(app: Sanic[Any, Any]) -> None:
 
 
 async def _stop_background(app: Sanic[Any, Any]) -> None:
-    if app.ctx.background:
+    if getattr(app.ctx, "admission_task", None):
         with contextlib.suppress(Exception):
             await app.cancel_task(ADMISSION_TASK, raise_exception=False)
+        app.ctx.admission_task = None
     for task in app.ctx.tasks:
         task.cancel()
     for task in app.ctx.tasks:

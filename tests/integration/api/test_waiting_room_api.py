@@ -182,3 +182,30 @@ async def test_two_workers_share_one_queue_and_a_restart_keeps_every_place(
         assert status.json()["waiting"] == 10 and status.json()["registering"] == 20
     finally:
         await stop_backend(restarted)
+
+
+async def test_each_worker_s_own_loop_lets_the_families_in(city: Backend) -> None:
+    """The admission step runs by itself in every worker (a Sanic task), with nobody calling
+    the staff route: two workers with their loops on, and the rate still holds."""
+    loops = [await start_backend(city.settings.database_url, clock=city.clock, background=True,
+                                 rush_admit_every_seconds=0.2) for _ in range(2)]
+    try:
+        await _open(city, rate=6, cap=100)
+        tokens = _tokens(city, 10)
+        for token in tokens:
+            await city.call("POST", "/api/waiting-room/join", token=token, json={})
+        city.clock.advance(timedelta(seconds=30))  # 3 families' worth at 6 a minute
+        states: list[str] = []
+        for _ in range(200):  # until the loops did it (no fixed sleep decides the result)
+            states = [(await _me(city, t))["status"] for t in tokens]
+            if states.count("admitted") >= 3:
+                break
+            await asyncio.sleep(0.05)
+        assert states == ["admitted"] * 3 + ["waiting"] * 7
+        # more passes of both loops at the same instant let no one else in
+        for _ in range(3):
+            await asyncio.gather(*(admit_once(b.app) for b in loops))
+        assert [(await _me(city, t))["status"] for t in tokens] == states
+    finally:
+        for b in loops:
+            await stop_backend(b)
