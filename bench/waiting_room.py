@@ -2,8 +2,8 @@
 and one admission step, SQLite and PostgreSQL, side by side in one run.
 
 For each database two fresh copies are made, one with 1,000 and one with 10,000 families already
-waiting in a drawn line (inserted in bulk). Then, alternating between the two copies round after
-round so that the machine's load falls on both alike, the services are timed one call per
+waiting in a drawn line (inserted in bulk). Then, alternating between the two copies call after
+call so that the machine's load falls on both alike, the services are timed one call per
 transaction, as a backend worker runs them: a new family joins the back of the line, the family
 at the back asks its position, and one admission step lets a minute's worth (10) in. Medians
 per operation, and the ratio 10,000 / 1,000 (the target is at most 1.5: no operation reads the
@@ -109,25 +109,28 @@ class Copy:
         self.engine.dispose()
 
 
-def _timed(fn: Callable[[], None], n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
+def _timed(fn: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
 
 
 def measure(urls: dict[int, str], rounds: int, per_round: int) -> dict[str, dict[int, float]]:
+    """Medians in ms. The two copies are called in turn, call after call (which one goes first
+    alternates), so that a busy machine slows both alike and the ratio stays meaningful."""
     copies = {size: Copy(url, size) for size, url in urls.items()}
     samples: dict[str, dict[int, list[float]]] = {op: {s: [] for s in SIZES} for op in OPS}
     try:
         for _ in range(rounds):
-            for size in SIZES:
-                c = copies[size]
-                samples["join"][size] += _timed(c.join, per_round)
-                samples["position"][size] += _timed(c.position, per_round)
-                samples["admission step"][size] += _timed(c.step, max(1, per_round // 4))
+            for op, calls in (("join", per_round), ("position", per_round),
+                              ("admission step", max(1, per_round // 4))):
+                for i in range(calls):
+                    order = SIZES if i % 2 == 0 else SIZES[::-1]
+                    for size in order:
+                        c = copies[size]
+                        fn = {"join": c.join, "position": c.position,
+                              "admission step": c.step}[op]
+                        samples[op][size].append(_timed(fn))
     finally:
         for c in copies.values():
             c.close()

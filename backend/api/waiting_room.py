@@ -61,7 +61,7 @@ async def me(request: Request) -> HTTPResponse:
 
 @bp.get("/families/<family_id:int>")
 @openapi.summary("A family's admission state, for a channel without the family's token")
-@documented(Place, query=SeasonQuery, refusals=(401, 422), auth=SERVICE)
+@documented(Place, query=SeasonQuery, refusals=(401, 404, 422), auth=SERVICE)
 @service_only
 async def family_state(request: Request, family_id: int) -> HTTPResponse:
     query = parse_query(request, SeasonQuery)
