@@ -210,8 +210,7 @@ _ERROR_MESSAGES: dict[str, str] = {
     ),
     "waiting_room": N_(
         "Beaucoup de familles s'inscrivent en même temps : une salle d'attente est en place et "
-        "ce n'est pas encore votre tour. Votre place dans la file est gardée; vous pourrez "
-        "choisir vos activités dès votre admission."
+        "ce n'est pas encore votre tour. Dès votre admission, vous pourrez choisir vos activités."
     ),
     "no_waiting_room": N_(
         "Il n'y a pas de salle d'attente en ce moment : vous pouvez vous inscrire directement."
