@@ -39,13 +39,15 @@ from backend.api import pay as pay_routes
 from backend.api import rate_limit, staff_exports
 from backend.api import sms as sms_routes
 from backend.api import staff as staff_routes
+from backend.api import staff_rush as staff_rush_routes
+from backend.api import waiting_room as waiting_room_routes
 from backend.api import webhook as webhook_routes
 from backend.api.common import AppState, app_state, error_response, ok, state
 from backend.api.openapi_doc import declare_security, json_schema
 from backend.api.responses import Health
-from backend.db.engine import make_engine, make_session_factory
+from backend.db.engine import make_engine, make_session_factory, run_transaction
 from backend.domain.errors import RegistrationError
-from backend.services import dispatch
+from backend.services import dispatch, rush_admission
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -122,6 +124,8 @@ def create_app(
         sms_routes,
         staff_routes,
         staff_exports,
+        staff_rush_routes,
+        waiting_room_routes,
     ):
         app.blueprint(module.bp)
     if settings.demo_mode:
@@ -278,6 +282,36 @@ async def _start_background(app: Sanic[Any, Any]) -> None:
         asyncio.create_task(_loop(app, DISPATCH_EVERY_SECONDS, dispatch_outbox, "outbox")),
         asyncio.create_task(_loop(app, JOBS_EVERY_SECONDS, _jobs_only, "jobs")),
     ]
+    # The waiting room's admission loop, as a Sanic task: every worker runs one.
+    every = max(0.2, app_state(app).settings.rush_admit_every_seconds)
+    if _sanic_runs_the_loop(app):
+        app.add_task(_loop(app, every, admit_once, "admission"), name=ADMISSION_TASK)
+        app.ctx.admission_task = ADMISSION_TASK
+    else:  # app.create_server (tests) gives Sanic no loop of its own to name tasks on
+        app.ctx.tasks.append(asyncio.create_task(_loop(app, every, admit_once, "admission")))
+
+
+def _sanic_runs_the_loop(app: Sanic[Any, Any]) -> bool:
+    try:
+        app.loop  # noqa: B018 - raises when the server was started with create_server
+    except SanicException:
+        return False
+    return True
+
+
+ADMISSION_TASK = "rush-admission"
+
+
+async def admit_once(app: Sanic[Any, Any]) -> dict[str, int]:
+    """One admission step of every open rush (services/rush_admission.py): safe on each of
+    several workers at once (row locks, SKIP LOCKED)."""
+    st = app_state(app)
+    return await st.run_sync(
+        lambda: run_transaction(
+            st.session_factory,
+            lambda db: rush_admission.step_all(db, clock=st.clock, settings=st.settings),
+        )
+    )
 
 
 async def _jobs_only(app: Sanic[Any, Any]) -> None:
@@ -292,6 +326,10 @@ async def _jobs_only(app: Sanic[Any, Any]) -> None:
 
 
 async def _stop_background(app: Sanic[Any, Any]) -> None:
+    if getattr(app.ctx, "admission_task", None):
+        with contextlib.suppress(Exception):
+            await app.cancel_task(ADMISSION_TASK, raise_exception=False)
+        app.ctx.admission_task = None
     for task in app.ctx.tasks:
         task.cancel()
     for task in app.ctx.tasks:

@@ -213,6 +213,13 @@ _ERROR_MESSAGES: dict[str, str] = {
         "Le remboursement n'a pas pu être fait par le fournisseur de paiement : rien n'a été "
         "annulé. Veuillez réessayer plus tard."
     ),
+    "waiting_room": N_(
+        "Beaucoup de familles s'inscrivent en même temps : une salle d'attente est en place et "
+        "ce n'est pas encore votre tour. Dès votre admission, vous pourrez choisir vos activités."
+    ),
+    "no_waiting_room": N_(
+        "Il n'y a pas de salle d'attente en ce moment : vous pouvez vous inscrire directement."
+    ),
     "conflict": N_("Cette demande entre en conflit avec une autre. Veuillez réessayer."),
     "internal_error": N_(
         "Un problème technique est survenu de notre côté. Veuillez réessayer dans un instant."

@@ -41,6 +41,10 @@ class Settings:
     city_phone: str = "418 555-0199"
     city_hours: str = "du lundi au vendredi, de 8 h 30 à 16 h 30"
     hold_minutes: int = 20
+    # Registration night: an admitted family that does nothing for this long lets the next in.
+    rush_idle_grace_minutes: int = 10
+    # How often each backend worker runs the waiting room's admission step.
+    rush_admit_every_seconds: float = 2.0
     offer_hours: int = 48
     pay_link_minutes: int = 30
     # Cancelled registrations (backend.domain.refunds.RefundPolicy): the fee kept of each one
@@ -192,6 +196,12 @@ class Settings:
             city_phone=env.get("CITY_PHONE", base.city_phone),
             city_hours=env.get("CITY_HOURS", base.city_hours),
             hold_minutes=int(env.get("HOLD_MINUTES", base.hold_minutes)),
+            rush_idle_grace_minutes=int(
+                env.get("RUSH_IDLE_GRACE_MINUTES", base.rush_idle_grace_minutes)
+            ),
+            rush_admit_every_seconds=float(
+                env.get("RUSH_ADMIT_EVERY_SECONDS", base.rush_admit_every_seconds)
+            ),
             offer_hours=int(env.get("OFFER_HOURS", base.offer_hours)),
             pay_link_minutes=int(env.get("PAY_LINK_MINUTES", base.pay_link_minutes)),
             cancellation_fee_cents=int(

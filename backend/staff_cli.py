@@ -22,6 +22,8 @@ from the command line.
     python -m backend.staff_cli --staff mtremblay export 100001 --out famille-100001.json
     python -m backend.staff_cli --staff mtremblay delete 100001 [--force]
     python -m backend.staff_cli --staff mtremblay revoke-sessions --client-number 100001
+    python -m backend.staff_cli --staff mtremblay rush open --season 1 \
+        --opens-at 2027-04-20T19:00 --rate 30 --cap 200   # registration night (rush_cli.py)
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from typing import Any, TextIO, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend import wiring
+from backend import rush_cli, wiring
 from backend.adapters.clock import Clock, ManualClock, SystemClock, from_local
 from backend.adapters.demo_clock import OffsetClock
 from backend.api.common import jsonable
@@ -151,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true",
         help="even with places held or paid (cart lines cancelled, paid ones anonymised)",
     )
+    rush_cli.add_parser(sub)
     p = sub.add_parser("revoke-sessions", help="sign a family out of every open chat session")
     p.add_argument("--client-number", required=True)
     return parser
@@ -324,6 +327,8 @@ def _act(args: argparse.Namespace, ctx: Context) -> Any:
     if args.command == "revoke-sessions":
         return ctx.run(lambda db: staff.revoke_family_sessions(
             db, args.client_number, clock=ctx.clock, actor=_actor(db, name)))
+    if args.command == "rush":
+        return rush_cli.run(args, ctx, _actor)
     if args.command == "delete":
         return ctx.run(lambda db: family_data.delete_family(
             db, args.client_number, force=args.force, **deps, actor=_actor(db, name)))

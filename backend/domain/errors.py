@@ -43,6 +43,11 @@ HTTP_STATUS: Final[dict[str, int]] = {
     "already_cancelled": 409,
     # A parent cancelling a registration whose activity started (param starts_on): staff may.
     "activity_started": 409,
+    # Registration night: a rush is running and the family has not been let in yet (params
+    # rush_id, status, position, estimated_wait_minutes when it is in line). Nothing changed.
+    "waiting_room": 409,
+    # Joining the waiting room when no rush is open for the season: register directly.
+    "no_waiting_room": 409,
     # Staff cancelling a paid registration: the gateway refused the refund; nothing changed.
     "refund_failed": 502,
 }

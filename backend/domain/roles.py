@@ -35,6 +35,7 @@ class Action(enum.StrEnum):
     DELETE = "delete"
     READ_ROSTER = "read_roster"  # children of a group, health records included
     SELF = "self"  # one's own account: who am I, log out
+    RUSH = "rush"  # open, pause, close a registration-night waiting room; its rate and cap
 
 
 _HELP_DESK: Final = frozenset(
@@ -48,6 +49,7 @@ _COORDINATOR: Final = _HELP_DESK | {
     Action.READ_AUDIT,
     Action.EXPORT,
     Action.DELETE,
+    Action.RUSH,
 }
 _ANIMATOR: Final = frozenset({Action.READ_ROSTER, Action.SELF})
 

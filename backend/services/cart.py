@@ -25,7 +25,16 @@ from backend.domain import overlap
 from backend.domain.errors import RegistrationError
 from backend.domain.season import Window
 from backend.domain.states import ACTIVE, IN_CART, InstallmentStatus
-from backend.services import capacity, orders, overlaps, placing, queries, views, waitlist
+from backend.services import (
+    capacity,
+    orders,
+    overlaps,
+    placing,
+    queries,
+    views,
+    waiting_room,
+    waitlist,
+)
 from backend.services.placing import TSHIRT_SIZES
 from backend.settings import Settings
 
@@ -105,6 +114,7 @@ def add_lines(
         raise RegistrationError("invalid_request", fields={"session_ids": "required"})
     wanted_ids = list(dict.fromkeys(session_ids))
     loaded = placing.load_sessions(db, wanted_ids)
+    waiting_room.guard(db, family.id, wanted_ids, clock=clock)
     sessions = [loaded[sid] for sid in wanted_ids]
     # The child is read with their lines that may overlap these sessions, and row-locked
     # before any pool (services/overlaps.py): those lines cannot change until the commit.
@@ -239,6 +249,7 @@ def remove_line(
 ) -> dict[str, Any]:
     """Remove a held, waitlisted or offered line; its place goes to the waitlist. `<Cart>`."""
     line = own_cart_line(db, family_id, line_id)
+    waiting_room.guard(db, family_id, [line.session_id], clock=clock)
     capacity.lock_sessions(db, [line.session_id])
     was = line.status
     if not capacity.move(db, line, [was], LineStatus.CANCELLED):
@@ -265,6 +276,7 @@ def update_line(
 ) -> dict[str, Any]:
     """Change a line's options (None: unchanged) or T-shirt size. `<Cart>` | option_full."""
     line = own_cart_line(db, family_id, line_id)
+    waiting_room.guard(db, family_id, [line.session_id], clock=clock)
     if options is not None:
         capacity.lock_sessions(db, [line.session_id])
     if tshirt_size is not None:

@@ -15,7 +15,7 @@ from backend.db.models import Line, LineStatus
 from backend.domain.errors import RegistrationError
 from backend.domain.season import Window
 from backend.domain.states import ACTIVE, IN_CART
-from backend.services import capacity, overlaps, placing, queries, waitlist
+from backend.services import capacity, overlaps, placing, queries, waiting_room, waitlist
 from backend.services.cart import (
     PAYABLE,
     cancel_pending_order,
@@ -53,6 +53,7 @@ def replace_line(
     if session_id == old.session_id:
         raise RegistrationError("already_registered", session_id=session_id)
     new = placing.load_sessions(db, [session_id])[session_id]
+    waiting_room.guard(db, family_id, [old.session_id, session_id], clock=clock)
     season = new.group.program.season
     window = Window(season.residents_open_at, season.nonresidents_open_at, season.closes_at)
     check_can_register(family, window, clock=clock)

@@ -19,7 +19,7 @@ from backend.db.models import InstallmentStatus, LineStatus, Order, OrderStatus,
 from backend.domain import holds
 from backend.domain import installments as terms_rule
 from backend.domain.errors import RegistrationError
-from backend.services import capacity, orders, outbox, queries, views, waitlist
+from backend.services import capacity, orders, outbox, queries, views, waiting_room, waitlist
 from backend.services.cart import PAYABLE, cancel_pending_order, cart_lines
 from backend.settings import Settings
 
@@ -68,6 +68,7 @@ def checkout(
     # Holds that ran out since the parent last looked are given back first (every pool of the
     # cart's sessions locked first, in canonical order).
     scope = {line.session_id for line in cart_lines(db, family_id)}
+    waiting_room.guard(db, family_id, scope, clock=clock)
     capacity.lock_sessions(db, scope)
     # A checkout with the same key may have committed while this one waited for the locks:
     # it is the answer (superseding it would cancel the order the parent is paying).

@@ -224,6 +224,7 @@ async def start_backend(
     port: int | None = None,
     gateway_factory: Any = None,
     access_log: bool = False,
+    background: bool = False,
     **settings: Any,
 ) -> Backend:
     port = port or free_port()
@@ -241,7 +242,9 @@ async def start_backend(
     clock = clock or ManualClock(START)
     sms, email = Recorder(), Recorder()
     gateway = gateway_factory(config, clock) if gateway_factory else None
-    app = create_app(config, clock=clock, sms=sms, email=email, gateway=gateway, background=False)
+    app = create_app(
+        config, clock=clock, sms=sms, email=email, gateway=gateway, background=background
+    )
     server = await app.create_server(
         host="127.0.0.1", port=port, return_asyncio_server=True, access_log=access_log
     )
