@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from backend import city as city_facts
+
 
 def _flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
@@ -31,6 +33,9 @@ class Settings:
     # Written into every payment's metadata: tells our payments from other applications' on the
     # city's Stripe account.
     stripe_app_name: str = "inscriptions-loisirs"
+    # The city's facts file (backend/city.py): a name in backend/cities/ or a path. Its phone
+    # and policies are the defaults of the settings below; the environment overrides them.
+    city: str = "val-fleuri"
     city_name: str = "Ville de Val-Fleuri"
     city_phone: str = "418 555-0199"
     city_hours: str = "du lundi au vendredi, de 8 h 30 à 16 h 30"
@@ -145,7 +150,9 @@ class Settings:
     def from_env(cls) -> Settings:
         env = os.environ
         base = cls()
+        city = city_facts.load(env.get("CITY", base.city))
         return cls(
+            city=env.get("CITY", base.city),
             database_url=env.get("DATABASE_URL", base.database_url),
             demo_mode=_flag("DEMO_MODE"),
             public_base_url=env.get("PUBLIC_BASE_URL", base.public_base_url).rstrip("/"),
@@ -158,12 +165,12 @@ class Settings:
             stripe_api_base=env.get("STRIPE_API_BASE", "").rstrip("/"),
             stripe_js_url=env.get("STRIPE_JS_URL", base.stripe_js_url),
             stripe_app_name=env.get("STRIPE_APP_NAME", base.stripe_app_name),
-            city_name=env.get("CITY_NAME", base.city_name),
-            city_phone=env.get("CITY_PHONE", base.city_phone),
+            city_name=env.get("CITY_NAME", city.name),
+            city_phone=env.get("CITY_PHONE", city.phone),
             city_hours=env.get("CITY_HOURS", base.city_hours),
-            hold_minutes=int(env.get("HOLD_MINUTES", base.hold_minutes)),
-            offer_hours=int(env.get("OFFER_HOURS", base.offer_hours)),
-            pay_link_minutes=int(env.get("PAY_LINK_MINUTES", base.pay_link_minutes)),
+            hold_minutes=int(env.get("HOLD_MINUTES", city.policies.hold_minutes)),
+            offer_hours=int(env.get("OFFER_HOURS", city.policies.offer_hours)),
+            pay_link_minutes=int(env.get("PAY_LINK_MINUTES", city.policies.pay_link_minutes)),
             db_workers=int(env.get("DB_WORKERS", base.db_workers)),
             sms_backend=env.get("SMS_BACKEND", base.sms_backend),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
