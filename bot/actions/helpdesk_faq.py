@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 RETRIEVAL_INTENT = "faq"
 # answers whose variables come from the catalog as well as from the facts
 CATALOG_ANSWERS = {"prices", "price_total", "ages", "schedules"}
+CHECKOUT_ANSWERS = {"terms_meaning", "payment_terms", "hold", "link_validity"}
 
 
 def selected_answer(tracker: Tracker) -> str | None:
@@ -39,6 +40,12 @@ def selected_answer(tracker: Tracker) -> str | None:
     key = str((chosen.get("response") or {}).get("intent_response_key") or "")
     prefix = RETRIEVAL_INTENT + "/"
     return key[len(prefix) :] if key.startswith(prefix) else None
+
+
+def about_the_checkout(tracker: Tracker) -> bool:
+    """A question on the terms being accepted: inside the checkout, its own answer (the plan,
+    the hold, the link) says more than the general one."""
+    return selected_answer(tracker) in CHECKOUT_ANSWERS
 
 
 def resume_events(tracker: Tracker) -> list[EventType]:
