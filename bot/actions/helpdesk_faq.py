@@ -23,7 +23,7 @@ from .helpdesk_faq_examples import example_child
 from .helpdesk_faq_quote import WHOLE_SEASON, PriceQuestion, read_price_question
 from .helpdesk_faq_values import catalog_values, facts_values, per_week
 from .parsing import Named, category_aliases
-from .turns import latest_text
+from .turns import latest_intent, latest_text
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,11 @@ class ActionAnswerFaq(Action):
     ) -> list[EventType]:
         events = resume_events(tracker)
         answer = selected_answer(tracker)
+        if latest_intent(tracker)[0] != RETRIEVAL_INTENT:
+            # handed over by the registration's first step: a price question taken for a
+            # registration; the turn ends on the answer
+            answer = "prices"
+            events = events or [FollowupAction("action_listen")]
         if answer is None or f"utter_{RETRIEVAL_INTENT}/{answer}" not in domain.get(
             "responses", {}
         ):

@@ -57,3 +57,15 @@ def read_price_question(text: str, programs: Sequence[Named]) -> PriceQuestion:
         weeks=read_weeks_count(text),
         options=frozenset(code for code, wanted in chosen.wanted.items() if wanted),
     )
+
+
+def reads_as_price_question(text: str) -> bool:
+    """The message asks what something costs and does not ask to register anyone: a price
+    question the model may have taken for a registration ("2 sem de camp + garde ça revient à
+    cb ?"), which gets the price instead of an identification."""
+    norm = normalize(text)
+    return bool(
+        lexicon.pattern("helpdesk_faq", "price_cues").search(norm)
+        and not lexicon.pattern("helpdesk_faq", "not_price").search(norm)
+        and not lexicon.pattern("helpdesk_faq", "register_words").search(norm)
+    )

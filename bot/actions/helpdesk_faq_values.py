@@ -91,7 +91,11 @@ def facts_values(facts: Mapping[str, Any], domain: Domain) -> dict[str, Any]:
         "full_refund_days": refunds["full_until_days_before_start"],
         "full_refund_percent": refunds["full_percent"],
         "late_refund_percent": refunds["late_percent"],
-        "fee_text": fragment(domain, "utter_fragment_faq_fee", fee=money(fee)) if fee else "",
+        "fee_text": (
+            fragment(domain, "utter_fragment_faq_fee", fee=money(fee))
+            if fee
+            else fragment(domain, "utter_fragment_faq_no_fee")
+        ),
         "resident_proofs": or_words(policies["resident_proofs"]),
         "bring": join_words(domain, policies["what_to_bring"]),
         "browsers": or_words(policies["browsers"]),
