@@ -33,6 +33,7 @@ from backend.adapters.sms import sms_sender_from_settings
 from backend.api import cancellation as cancellation_routes
 from backend.api import cart as cart_routes
 from backend.api import checkout as checkout_routes
+from backend.api import facts as facts_routes
 from backend.api import family as family_routes
 from backend.api import identify as identify_routes
 from backend.api import pay as pay_routes
@@ -117,6 +118,7 @@ def create_app(
         identify_routes,
         family_routes,
         cancellation_routes,
+        facts_routes,
         cart_routes,
         checkout_routes,
         pay_routes,

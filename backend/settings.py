@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from backend import city as city_facts
 from backend.domain.sms_pacing import SendingCapacity
 
 
@@ -37,6 +38,9 @@ class Settings:
     # Written into every payment's metadata: tells our payments from other applications' on the
     # city's Stripe account.
     stripe_app_name: str = "inscriptions-loisirs"
+    # The city's facts file (backend/city.py): a name in backend/cities/ or a path. Its phone
+    # and policies are the defaults of the settings below; the environment overrides them.
+    city: str = "val-fleuri"
     city_name: str = "Ville de Val-Fleuri"
     city_phone: str = "418 555-0199"
     city_hours: str = "du lundi au vendredi, de 8 h 30 à 16 h 30"
@@ -179,7 +183,9 @@ class Settings:
     def from_env(cls) -> Settings:
         env = os.environ
         base = cls()
+        city = city_facts.load(env.get("CITY", base.city))
         return cls(
+            city=env.get("CITY", base.city),
             database_url=env.get("DATABASE_URL", base.database_url),
             demo_mode=_flag("DEMO_MODE"),
             public_base_url=env.get("PUBLIC_BASE_URL", base.public_base_url).rstrip("/"),
@@ -192,18 +198,18 @@ class Settings:
             stripe_api_base=env.get("STRIPE_API_BASE", "").rstrip("/"),
             stripe_js_url=env.get("STRIPE_JS_URL", base.stripe_js_url),
             stripe_app_name=env.get("STRIPE_APP_NAME", base.stripe_app_name),
-            city_name=env.get("CITY_NAME", base.city_name),
-            city_phone=env.get("CITY_PHONE", base.city_phone),
+            city_name=env.get("CITY_NAME", city.name),
+            city_phone=env.get("CITY_PHONE", city.phone),
             city_hours=env.get("CITY_HOURS", base.city_hours),
-            hold_minutes=int(env.get("HOLD_MINUTES", base.hold_minutes)),
+            hold_minutes=int(env.get("HOLD_MINUTES", city.policies.hold_minutes)),
             rush_idle_grace_minutes=int(
                 env.get("RUSH_IDLE_GRACE_MINUTES", base.rush_idle_grace_minutes)
             ),
             rush_admit_every_seconds=float(
                 env.get("RUSH_ADMIT_EVERY_SECONDS", base.rush_admit_every_seconds)
             ),
-            offer_hours=int(env.get("OFFER_HOURS", base.offer_hours)),
-            pay_link_minutes=int(env.get("PAY_LINK_MINUTES", base.pay_link_minutes)),
+            offer_hours=int(env.get("OFFER_HOURS", city.policies.offer_hours)),
+            pay_link_minutes=int(env.get("PAY_LINK_MINUTES", city.policies.pay_link_minutes)),
             cancellation_fee_cents=int(
                 env.get("CANCELLATION_FEE_CENTS", base.cancellation_fee_cents)
             ),

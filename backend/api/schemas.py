@@ -144,3 +144,11 @@ class PayDone(BaseModel):
 
 class DemoLogin(BaseModel):
     client_number: str
+
+
+class QuoteQuery(Clean):
+    activity: Id  # the program's id (GET /api/catalog)
+    weeks: Annotated[int, Field(ge=1, le=20)] = 1
+    garde: bool = False
+    velo: bool = False
+    resident: bool | None = None

@@ -20,6 +20,7 @@ from backend.db.models import (
     RefundStatus,
 )
 from backend.db.models import Session as ActivitySession
+from backend.domain import pricing
 from backend.services.queries import waitlist_position, waitlist_positions
 from backend.settings import Settings
 
@@ -40,7 +41,7 @@ LINE_VIEW_LOADS = (
 
 
 def line_price(line: Line) -> int:
-    return line.base_price_cents + sum(o.price_cents for o in line.options)
+    return pricing.line_price(line.base_price_cents, (o.price_cents for o in line.options))
 
 
 _ASK = object()

@@ -135,6 +135,13 @@ class Backend:
         # availability changes every second on registration night: a short cache only
         return await self._cached(("catalog", token), 5.0, "/api/catalog", token)
 
+    # ------------------------------------------------------------------ help-desk facts
+    async def facts(self) -> dict[str, Any]:
+        return await self._cached(("facts", None), 60.0, "/api/facts", None)
+
+    async def quote(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self.request("GET", "/api/quote", params=params)
+
     # ------------------------------------------------------------------ cart and checkout
     async def cart(self, token: str) -> dict[str, Any]:
         return await self.request("GET", "/api/cart", token=token)

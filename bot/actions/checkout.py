@@ -41,6 +41,7 @@ from .common import (
 )
 from .digressions import small_talk
 from .formatting import local_time
+from .helpdesk_faq import about_the_checkout
 from .reading import lexicon
 from .session import family_token
 
@@ -169,7 +170,11 @@ class ValidateCheckoutForm(FormValidationAction):
         if (
             answer == "question"
             and intent != "continue"
-            and (intent in _TERMS_QUESTIONS or not is_interruption(tracker))
+            and (
+                intent in _TERMS_QUESTIONS
+                or about_the_checkout(tracker)
+                or not is_interruption(tracker)
+            )
         ):
             return await self._answer_question(dispatcher, tracker, domain, requested)
         talk = small_talk(dispatcher, tracker)

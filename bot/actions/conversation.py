@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from . import parsing
 from .draft import State
+from .helpdesk_faq_examples import example_child
 from .reading.stopping import asks_to_stop, says_done
 from .turns import latest_text, too_long
 
@@ -105,9 +106,11 @@ class ActionStop(Action):
             if at_next_step and says_done(text):
                 return [FollowupAction("action_start_checkout")]
             # nothing is dropped: the pending question again, or what the bot can do
-            dispatcher.utter_message(
-                response="utter_ask_next_step_again" if at_next_step else "utter_fallback"
-            )
+            if at_next_step:
+                dispatcher.utter_message(response="utter_ask_next_step_again")
+            else:
+                child = await example_child(tracker, domain)
+                dispatcher.utter_message(response="utter_fallback", example_child=child)
             return []
         dispatcher.utter_message(response="utter_stopped")
         return [SlotSet("awaiting", None), SlotSet("numbered_choices", None)]
@@ -128,5 +131,6 @@ class ActionFallback(Action):
         if too_long(latest_text(tracker)):
             dispatcher.utter_message(response="utter_too_long")
         else:
-            dispatcher.utter_message(response="utter_fallback")
+            child = await example_child(tracker, domain)
+            dispatcher.utter_message(response="utter_fallback", example_child=child)
         return []

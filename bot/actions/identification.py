@@ -30,24 +30,23 @@ from .common import (
     repair_events,
 )
 from .digressions import small_talk
+from .helpdesk_faq_values import hours_text
 from .reading import lexicon
 from .session import identified_events
 
 log = logging.getLogger(__name__)
 
 
-async def help_line_events() -> list[EventType]:
-    """The city's help line and hours. The backend's settings hold them (CITY_PHONE, CITY_HOURS):
-    taken from GET /api/season when it exposes `city_phone` / `city_hours`, else from the same
-    variables in the action server's environment (the backend does not expose them yet)."""
+async def help_line_events(domain: DomainDict) -> list[EventType]:
+    """The city's help line and hours, from the backend's city facts (GET /api/facts); the
+    action server's CITY_PHONE / CITY_HOURS when the backend cannot be reached."""
     phone = os.environ.get("CITY_PHONE", "418 555-0199")
     hours = os.environ.get("CITY_HOURS", "du lundi au vendredi, de 8 h 30 à 16 h 30")
     try:
-        season = await backend.season()
-        phone = str(season.get("city_phone") or phone)
-        hours = str(season.get("city_hours") or hours)
+        city = (await backend.facts())["city"]
+        phone, hours = str(city["phone"]), hours_text(city, domain)
     except BackendError as err:
-        log.info("season unavailable for the help line: %s", err.code)
+        log.info("facts unavailable for the help line: %s", err.code)
     return [SlotSet("help_phone", phone), SlotSet("help_hours", hours)]
 
 
@@ -131,7 +130,7 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        events: list[EventType] = [SessionStarted(), *(await help_line_events())]
+        events: list[EventType] = [SessionStarted(), *(await help_line_events(domain))]
         metadata = tracker.get_slot("session_started_metadata")
         found, response = await identify_from_metadata(metadata, tracker.sender_id, None)
         events.extend(found)

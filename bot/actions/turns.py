@@ -16,10 +16,7 @@ from .reading.stopping import asks_to_stop
 INTERRUPTIONS = {
     "ask_why",
     "ask_human",
-    "faq_password",
     "faq_account_pending",
-    "faq_portal_bug",
-    "faq_releve24",
     "faq_fiche_sante",
     "out_of_scope",
     "cart_view",
@@ -27,6 +24,7 @@ INTERRUPTIONS = {
     "resend_code",
     "sign_out",
     "not_me",
+    "faq",
 }
 
 # Intents that say nothing about the step: answered in the form, the same question follows,
