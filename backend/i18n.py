@@ -208,6 +208,11 @@ _ERROR_MESSAGES: dict[str, str] = {
         "Le remboursement n'a pas pu être fait par le fournisseur de paiement : rien n'a été "
         "annulé. Veuillez réessayer plus tard."
     ),
+    "nothing_due": N_("Il n'y a rien à payer pour cette commande."),
+    "places_released": N_(
+        "Les places de cette commande ont été libérées et ne sont plus libres : il faut "
+        "refaire l'inscription."
+    ),
     "conflict": N_("Cette demande entre en conflit avec une autre. Veuillez réessayer."),
     "internal_error": N_(
         "Un problème technique est survenu de notre côté. Veuillez réessayer dans un instant."
