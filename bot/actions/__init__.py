@@ -13,6 +13,8 @@ from . import (  # noqa: F401
     checkout,
     conversation,
     help,
+    helpdesk_state,
+    helpdesk_state_cancel,
     identification,
     registration,
     session,
