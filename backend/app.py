@@ -30,6 +30,7 @@ from backend.adapters.email import email_sender_from_settings
 from backend.adapters.gateway import PaymentGateway
 from backend.adapters.ports import EmailSender, SmsSender
 from backend.adapters.sms import sms_sender_from_settings
+from backend.api import cancellation as cancellation_routes
 from backend.api import cart as cart_routes
 from backend.api import checkout as checkout_routes
 from backend.api import family as family_routes
@@ -113,6 +114,7 @@ def create_app(
     for module in (
         identify_routes,
         family_routes,
+        cancellation_routes,
         cart_routes,
         checkout_routes,
         pay_routes,

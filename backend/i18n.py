@@ -204,6 +204,11 @@ _ERROR_MESSAGES: dict[str, str] = {
         "Ce lien de paiement a expiré. Les places réservées ont peut-être été libérées : vous "
         "pouvez refaire la commande."
     ),
+    "already_cancelled": N_("Cette inscription est déjà annulée."),
+    "activity_started": N_(
+        "Cette activité a commencé le %(starts_on)s : elle ne peut plus être annulée ici. Le "
+        "service des loisirs peut vous aider au %(city_phone)s, %(city_hours)s."
+    ),
     "refund_failed": N_(
         "Le remboursement n'a pas pu être fait par le fournisseur de paiement : rien n'a été "
         "annulé. Veuillez réessayer plus tard."

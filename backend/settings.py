@@ -13,6 +13,10 @@ def _flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _optional_int(value: str | None) -> int | None:
+    return None if value is None or not value.strip() else int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///var/inscriptions.db"
@@ -37,6 +41,11 @@ class Settings:
     hold_minutes: int = 20
     offer_hours: int = 48
     pay_link_minutes: int = 30
+    # Cancelled registrations (backend.domain.refunds.RefundPolicy): the fee kept of each one
+    # that was paid, and how many days before its first day it must be cancelled to be
+    # refunded at all (None: up to the day before).
+    cancellation_fee_cents: int = 0
+    refund_deadline_days: int | None = None
     otp_minutes: int = 10
     otp_max_attempts: int = 5
     otp_max_resends: int = 3
@@ -164,6 +173,10 @@ class Settings:
             hold_minutes=int(env.get("HOLD_MINUTES", base.hold_minutes)),
             offer_hours=int(env.get("OFFER_HOURS", base.offer_hours)),
             pay_link_minutes=int(env.get("PAY_LINK_MINUTES", base.pay_link_minutes)),
+            cancellation_fee_cents=int(
+                env.get("CANCELLATION_FEE_CENTS", base.cancellation_fee_cents)
+            ),
+            refund_deadline_days=_optional_int(env.get("REFUND_DEADLINE_DAYS")),
             db_workers=int(env.get("DB_WORKERS", base.db_workers)),
             sms_backend=env.get("SMS_BACKEND", base.sms_backend),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),

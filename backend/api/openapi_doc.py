@@ -51,11 +51,13 @@ REFUSALS: Mapping[int, str] = {
     402: "the card was declined",
     403: "account_pending, account_locked",
     404: "not_found",
-    409: "a registration rule (session_full, not_eligible, cart_empty…) or conflict",
+    409: "a registration rule (session_full, not_eligible, cart_empty, already_cancelled…) "
+    "or conflict",
     410: "code_expired, payment_link_expired",
     422: "invalid_request (with `fields`), code_invalid, terms_not_accepted",
     423: "challenge_locked",
     429: "rate_limited (Retry-After), resend_limit",
+    502: "refund_failed: the payment provider refused the refund, nothing changed",
     503: "the database does not answer",
 }
 

@@ -237,6 +237,7 @@ class Order(BaseModel):
     lines: list[Line]
 
 
+<<<<<<< HEAD
 class LinkedOrder(Order):
     """An order with its payment link (`payment_url` is null in a deferred season)."""
 
@@ -274,6 +275,30 @@ class FamilyStatus(BaseModel):
     children: list[ChildStatus]
     orders: list[StatusOrder]
     balance: Balance
+=======
+class CancellationOutcome(BaseModel):
+    """What cancelling a line does (now, for the preview): `fee_cents` is what the refund
+    policy keeps, `still_due_cancelled_cents` what comes off the installments to come."""
+
+    line: Line
+    week_label: str
+    refund_cents: int
+    fee_cents: int
+    still_due_cancelled_cents: int
+
+
+class DueInstallment(BaseModel):
+    seq: int
+    due_on: str | None
+    amount_cents: int
+
+
+class Cancelled(CancellationOutcome):
+    """The line (now `cancelled`), what was done, and what its order still asks."""
+
+    cancelled_installments: list[DueInstallment]
+    remaining_due: list[DueInstallment]
+>>>>>>> wt-money
 
 
 class WebhookReceived(BaseModel):

@@ -43,6 +43,10 @@ HTTP_STATUS: Final[dict[str, int]] = {
     # The database aborted the request's transaction every time it was tried (deadlock under
     # heavy load): nothing changed, the caller may simply try again.
     "conflict": 409,
+    # A parent cancelling a line already cancelled (or whose hold ran out).
+    "already_cancelled": 409,
+    # A parent cancelling a registration whose activity started (param starts_on): staff may.
+    "activity_started": 409,
     # Staff cancelling a paid registration: the gateway refused the refund; nothing changed.
     "refund_failed": 502,
 }

@@ -14,16 +14,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from backend.domain.allocation import split
 
-# The city keeps nothing of a cancelled registration: everything paid for it goes back.
-CANCELLATION_FEE_CENTS = 0
+
+@dataclass(frozen=True)
+class RefundPolicy:
+    """What the city keeps of a cancelled registration (Settings: CANCELLATION_FEE_CENTS,
+    REFUND_DEADLINE_DAYS).
+
+    Québec cities' usual terms: everything paid comes back less an administration fee per
+    registration when it is cancelled early enough, nothing when it is cancelled within a few
+    days of the start, and a parent cannot cancel an activity that has started (the city may,
+    for a medical reason). `deadline_days` None: refunded (less the fee) whenever cancelled."""
+
+    fee_cents: int = 0
+    deadline_days: int | None = None
 
 
-def kept_fee_cents(paid_cents: int) -> int:
-    """What the policy keeps of a cancelled line that was paid `paid_cents`."""
-    return min(CANCELLATION_FEE_CENTS, paid_cents)
+# What a line that leaves its order without being cancelled by anyone (a late payment that
+# could not confirm it) keeps: nothing.
+FULL_REFUND = RefundPolicy()
+
+
+def kept_fee_cents(
+    paid_cents: int, policy: RefundPolicy = FULL_REFUND, days_before_start: int | None = None
+) -> int:
+    """What the policy keeps of a cancelled line that was paid `paid_cents`, cancelled
+    `days_before_start` days before its first day (negative: after it started)."""
+    if (
+        policy.deadline_days is not None
+        and days_before_start is not None
+        and days_before_start < policy.deadline_days
+    ):
+        return paid_cents
+    return min(policy.fee_cents, paid_cents)
+
+
+def parent_may_cancel(today: date, starts_on: date) -> bool:
+    """A parent cancels a registration only before its first day (then, staff decide)."""
+    return today < starts_on
 
 
 @dataclass(frozen=True)
@@ -53,9 +84,17 @@ class CancellationPlan:
     def refund_cents(self) -> int:
         return sum(self.refunds.values())
 
+    @property
+    def reduced_cents(self) -> int:
+        return sum(self.reductions.values())
+
 
 def cancellation_plan(
-    price_cents: int, captures: Sequence[Capture], upcoming: Sequence[Upcoming]
+    price_cents: int,
+    captures: Sequence[Capture],
+    upcoming: Sequence[Upcoming],
+    policy: RefundPolicy = FULL_REFUND,
+    days_before_start: int | None = None,
 ) -> CancellationPlan:
     """What cancelling a line of price `price_cents` refunds and removes, installment by
     installment. The fee kept comes out of the latest captures first."""
@@ -64,7 +103,8 @@ def cancellation_plan(
         raise ValueError("more refunded to a line than was allocated to it")
     if paid > price_cents:
         raise ValueError("a line was allocated more than its price")
-    keep = kept_fee_cents(paid)
+    kept = kept_fee_cents(paid, policy, days_before_start)
+    keep = kept
     refunds: dict[int, int] = {}
     for capture in reversed(captures):
         give_back = capture.allocated_cents - capture.refunded_cents
@@ -79,5 +119,5 @@ def cancellation_plan(
     return CancellationPlan(
         refunds=dict(reversed(list(refunds.items()))),
         reductions=reductions,
-        kept_cents=kept_fee_cents(paid),
+        kept_cents=kept,
     )

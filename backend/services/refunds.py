@@ -41,6 +41,7 @@ SETTLED = (OrderStatus.PAID, OrderStatus.PARTIALLY_PAID, OrderStatus.DEFERRED)
 class Settlement:
     refunded_cents: int = 0
     reduced_cents: int = 0
+    kept_cents: int = 0
     cancelled_installments: list[dict[str, Any]] = field(default_factory=list)
     remaining_due: list[dict[str, Any]] = field(default_factory=list)
 
@@ -117,6 +118,49 @@ def refund_charge(
     return row
 
 
+def refund_policy(settings: Settings) -> rule.RefundPolicy:
+    return rule.RefundPolicy(
+        fee_cents=settings.cancellation_fee_cents, deadline_days=settings.refund_deadline_days
+    )
+
+
+def days_before_start(line: Line, clock: Clock) -> int:
+    """Days from today to the line's first day (negative once it started)."""
+    return (line.session.starts_on - clock.now().date()).days
+
+
+@dataclass(frozen=True)
+class LinePlan:
+    """What `line` leaving `order` would give back, installment by installment."""
+
+    plan: rule.CancellationPlan
+    captured: list[Installment]
+    upcoming: list[Installment]
+
+
+def plan_leaving_line(
+    db: Session,
+    order: Order,
+    line: Line,
+    *,
+    policy: rule.RefundPolicy,
+    days_before_start: int | None,
+) -> LinePlan:
+    """The refund rule applied to what was recorded for `line`; changes nothing."""
+    paid_for = allocated(db, line.id)
+    given_back = refunded_to_line(db, line.id)
+    captured = [i for i in order.installments if i.status in CAPTURED and i.id in paid_for]
+    upcoming = [i for i in order.installments if i.status in UPCOMING]
+    plan = rule.cancellation_plan(
+        views.line_price(line),
+        [rule.Capture(i.id, paid_for[i.id], given_back.get(i.id, 0)) for i in captured],
+        [rule.Upcoming(i.id, i.amount_cents) for i in upcoming],
+        policy,
+        days_before_start,
+    )
+    return LinePlan(plan, captured, upcoming)
+
+
 def settle_leaving_line(
     db: Session,
     order: Order,
@@ -126,20 +170,17 @@ def settle_leaving_line(
     clock: Clock,
     settings: Settings,
     gateway: PaymentGateway,
+    policy: rule.RefundPolicy = rule.FULL_REFUND,
 ) -> Settlement:
     """`line` no longer holds its place: give back what was paid for it (its allocation, less
-    the fee kept) and take what it still owes out of the installments to come. The order's
-    status is the caller's."""
+    what `policy` keeps) and take what it still owes out of the installments to come. The
+    order's status is the caller's."""
     out = Settlement()
-    paid_for = allocated(db, line.id)
-    given_back = refunded_to_line(db, line.id)
-    captured = [i for i in order.installments if i.status in CAPTURED and i.id in paid_for]
-    upcoming = [i for i in order.installments if i.status in UPCOMING]
-    plan = rule.cancellation_plan(
-        views.line_price(line),
-        [rule.Capture(i.id, paid_for[i.id], given_back.get(i.id, 0)) for i in captured],
-        [rule.Upcoming(i.id, i.amount_cents) for i in upcoming],
+    planned = plan_leaving_line(
+        db, order, line, policy=policy, days_before_start=days_before_start(line, clock)
     )
+    plan, captured, upcoming = planned.plan, planned.captured, planned.upcoming
+    out.kept_cents = plan.kept_cents
     for inst in captured:
         amount = plan.refunds.get(inst.id, 0)
         if amount <= 0:
@@ -206,7 +247,14 @@ def settle_cancelled_line(
     """`line` (already CANCELLED) leaves `order`: its money settled (`settle_leaving_line`),
     and the order's status follows what is left of it."""
     out = settle_leaving_line(
-        db, order, line, reason="cancellation", clock=clock, settings=settings, gateway=gateway
+        db,
+        order,
+        line,
+        reason="cancellation",
+        clock=clock,
+        settings=settings,
+        gateway=gateway,
+        policy=refund_policy(settings),
     )
     lines = db.scalars(select(Line).where(Line.order_id == order.id)).all()
     still_live = any(other.status in PLACE_HOLDING for other in lines if other.id != line.id)

@@ -29,20 +29,18 @@ from backend.db.models import (
 from backend.db.models import Session as ActivitySession
 from backend.domain.errors import RegistrationError
 from backend.domain.roles import Action, StaffRefusal, may_read_roster, require
-from backend.domain.states import PLACE_HOLDING
 from backend.services import (
     audit,
     auth,
+    cancellation,
     capacity,
     outbox,
-    queries,
-    refunds,
     season_billing,
     views,
     waitlist,
 )
 from backend.services.audit import Actor
-from backend.services.cart import cancel_pending_order, cart_view
+from backend.services.cart import cart_view
 from backend.services.family import family_dict
 from backend.settings import Settings
 
@@ -143,10 +141,11 @@ def cancel_line(
     gateway: PaymentGateway,
     actor: Actor = INTERNAL,
 ) -> dict[str, Any]:
-    """Cancel any line; its place goes to the waitlist. A registration that was paid (or
-    accepted in a deferred season) is settled (`backend.services.refunds`): its share of what
-    was paid is refunded through the gateway, its share of what is still due is removed (an
-    installment left at 0 $ is cancelled), and the payer is told ("registration_cancelled").
+    """Cancel any line (`backend.services.cancellation`, the parents' use case too); its
+    place goes to the waitlist. A registration that was paid (or accepted in a deferred
+    season) is settled by the refund policy: what was paid for it is refunded through the
+    gateway less what the policy keeps, what is still due for it is removed (an installment
+    left at 0 $ is cancelled), and the payer is told ("registration_cancelled").
     Returns `<Line>` plus `refunded_cents` and `cancelled_installments`. Raises not_found,
     staff_forbidden (a confirmed registration needs a coordinator), refund_failed (nothing is
     changed then)."""
@@ -160,34 +159,9 @@ def cancel_line(
         require(actor.role, Action.CANCEL_PAID)
     if was in (LineStatus.CANCELLED, LineStatus.RELEASED):
         return views.line_dict(db, line) | {"refunded_cents": 0, "cancelled_installments": []}
-    if not capacity.move(db, line, [was], LineStatus.CANCELLED):
-        raise RegistrationError("not_found")
-    order = db.get(Order, line.order_id) if line.order_id is not None else None
-    settlement = refunds.Settlement()
-    if order is not None and was == LineStatus.CONFIRMED and order.status in refunds.SETTLED:
-        settlement = refunds.settle_cancelled_line(
-            db, order, line, clock=clock, settings=settings, gateway=gateway
-        )
-        outbox.enqueue(
-            db,
-            clock=clock,
-            family=queries.get_family(db, order.family_id),
-            kind="registration_cancelled",
-            params={
-                "order_id": order.id,
-                "line": views.message_line(db, line),
-                "refunded_cents": settlement.refunded_cents,
-                "cancelled_installments": settlement.cancelled_installments,
-                "remaining_due": settlement.remaining_due,
-            },
-        )
-    else:
-        cancel_pending_order(db, line.order_id)
-    if was in PLACE_HOLDING:
-        capacity.release_line_places(db, line)
-        waitlist.offer_free_places(
-            db, line.session_id, clock=clock, settings=settings, gateway=gateway
-        )
+    settlement = cancellation.cancel_line(
+        db, line, was, clock=clock, settings=settings, gateway=gateway
+    )
     audit.record(
         db, actor, "line_cancelled", target_type="line", target_id=line.id,
         family_id=line.cart.family_id, clock=clock,
