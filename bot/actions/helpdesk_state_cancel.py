@@ -128,15 +128,13 @@ def refund_text(domain: DomainDict, quotes: list[dict[str, Any]]) -> str:
     refund = sum(int(q.get("refund_cents") or 0) for q in quotes)
     fee = sum(int(q.get("fee_cents") or 0) for q in quotes)
     due = sum(int(q.get("still_due_cancelled_cents") or 0) for q in quotes)
-    parts = []
+    parts = [] if refund or fee else [fragment(domain, "utter_fragment_cancel_free")]
     if refund:
         parts.append(fragment(domain, "utter_fragment_cancel_refund", refund=money(refund)))
     if fee:
         parts.append(fragment(domain, "utter_fragment_cancel_fee", fee=money(fee)))
     if due:
         parts.append(fragment(domain, "utter_fragment_cancel_due", due=money(due)))
-    if not parts:
-        parts.append(fragment(domain, "utter_fragment_cancel_free"))
     return " ".join(parts)
 
 

@@ -179,3 +179,52 @@ def line_status(database: Engine, order_id: int) -> list[str]:
             text("SELECT status FROM line WHERE order_id = :o ORDER BY id"), {"o": order_id}
         )
         return [str(r[0]) for r in rows]
+
+
+def money_text(cents: int) -> str:
+    return f"{cents // 100},{cents % 100:02d}"
+
+
+def test_cancel_a_paid_week_by_chat_refunds_it(
+    parent: Parent, database: Engine, stack: Stack
+) -> None:
+    """« je veux annuler la semaine 4 de mon fils »: not a stop; the refund is stated from the
+    backend's quote, and only the « oui » cancels: the line is cancelled, the week refunded in
+    full (months before the camp, no fee), the order refunded."""
+    client, phone, order = ordered(parent, 14, 4)
+    pay(stack, order["payment_url"])
+    paid = wait_until_paid(database, client)
+    price = int(paid["total_cents"])
+    opening = parent.says_text("je veux annuler la semaine 4 de mon fils")
+    assert "en note" in opening, parent.dump()  # kept through identification, not stopped
+    asked = converse(
+        parent,
+        f"mon numéro de client c'est {client} pis mon tel {phone}",
+        identification_rules(parent, client, phone),
+        done=lambda t: "Je confirme l'annulation" in t,
+        limit=4,
+    )
+    assert "semaine 4" in asked and money_text(price) in asked, parent.dump()
+    assert line_status(database, order["order_id"]) == ["confirmed"]  # nothing changed yet
+    done = parent.says_text("oui")
+    assert "C'est annulé" in done and money_text(price) in done, parent.dump()
+    assert line_status(database, order["order_id"]) == ["cancelled"]
+    assert refunds(database, order["order_id"]) == price
+    assert latest_order(database, client)["status"] == "refunded"
+
+
+def test_cancel_declined_changes_nothing(parent: Parent, database: Engine) -> None:
+    """A place held in the cart of a family already identified: « non » keeps it."""
+    client, phone, order = ordered(parent, 15, 5)
+    converse(
+        parent,
+        "bonjour, je veux voir mes inscriptions",
+        identification_rules(parent, client, phone),
+        done=lambda t: "Voici les inscriptions" in t,
+        limit=4,
+    )
+    asked = parent.says_text("faut que j'annule la semaine 5 de mon enfant")
+    assert "Je confirme l'annulation" in asked and "Rien n'a été payé" in asked, parent.dump()
+    assert "je n'annule rien" in parent.says_text("non")
+    assert line_status(database, order["order_id"]) == ["held"]
+    assert refunds(database, order["order_id"]) == 0
