@@ -237,7 +237,6 @@ class Order(BaseModel):
     lines: list[Line]
 
 
-<<<<<<< HEAD
 class LinkedOrder(Order):
     """An order with its payment link (`payment_url` is null in a deferred season)."""
 
@@ -275,7 +274,8 @@ class FamilyStatus(BaseModel):
     children: list[ChildStatus]
     orders: list[StatusOrder]
     balance: Balance
-=======
+
+
 class CancellationOutcome(BaseModel):
     """What cancelling a line does (now, for the preview): `fee_cents` is what the refund
     policy keeps, `still_due_cancelled_cents` what comes off the installments to come."""
@@ -298,7 +298,6 @@ class Cancelled(CancellationOutcome):
 
     cancelled_installments: list[DueInstallment]
     remaining_due: list[DueInstallment]
->>>>>>> wt-money
 
 
 class WebhookReceived(BaseModel):
