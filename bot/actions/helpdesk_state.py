@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .backend_client import BackendError, backend
-from .helpdesk_state_answers import Answer
+from .helpdesk_state_answers import OWING, Answer
 from .session import family_token
 from .turns import latest_intent
 
@@ -94,6 +94,17 @@ async def identified_or_kept(
         if token:
             return token, events + [SlotSet("identified", True)]
     return None, events + [SlotSet("helpdesk_question", question), SlotSet("identified", False)]
+
+
+async def owes_on_an_order(token: str) -> bool:
+    """An order placed and not paid yet (or its link expired): what a payment link is for."""
+    try:
+        status = await backend.family_status(token)
+    except BackendError:
+        return False
+    return any(o["status"] in OWING + ("expired",) for o in status.get("orders", [])[:1]) or any(
+        o["status"] in OWING for o in status.get("orders", [])
+    )
 
 
 class ActionHelpdeskState(Action):
