@@ -141,3 +141,56 @@ def test_weeks_named_in_a_cancellation() -> None:
     assert named_weeks("annuler la semaine 3 de Léa") == {3}
     assert named_weeks("annule sem 2 et 4 pour thomas") == {2, 4}
     assert named_weeks("annuler l'inscription de mon fils") == set()
+
+
+def line_statuses(base_url: str, chat: Chat) -> dict[int, str]:
+    status = family_call(base_url, chat, "GET", "/api/family/status")
+    return {line["week"]: line["status"] for c in status["children"] for line in c["lines"]}
+
+
+async def test_cancel_a_week_asks_with_the_quote_then_cancels_on_yes(backend_url: str) -> None:
+    chat = identified_chat(backend_url, "900019", "418-555-9018")
+    checked_out(backend_url, chat, 6)
+    assert line_statuses(backend_url, chat) == {1: "confirmed", 6: "held"}
+    chat.say("faut que j'annule la semaine 6 de mon enfant", "cancel_registration")
+    replies = await chat.run("action_helpdesk_cancel")
+    assert responses(replies) == ["utter_cancel_confirm"], chat.dump()
+    assert "semaine 6" in texts(replies) and "semaine 1" not in texts(replies)
+    assert chat.slots["cancel_asked"] is True
+    assert line_statuses(backend_url, chat) == {1: "confirmed", 6: "held"}  # asked, not done
+    chat.say("oui", "affirm")
+    replies = await chat.run("action_helpdesk_cancel_confirm")
+    assert responses(replies) == ["utter_cancel_done"], chat.dump()
+    assert line_statuses(backend_url, chat) == {1: "confirmed"}
+    assert chat.slots["cancel_asked"] is False and chat.slots["cancel_lines"] is None
+
+
+async def test_cancel_without_a_child_named_lists_the_registrations(backend_url: str) -> None:
+    """Julie's two children both have a place: « annuler une semaine » names neither."""
+    chat = identified_chat(backend_url, "100001", "418-555-0101")
+    family = family_call(backend_url, chat, "GET", "/api/family")
+    for name, week, size in (("Léa", 7, "P"), ("Thomas", 8, "TP")):
+        child = next(c["id"] for c in family["children"] if c["first_name"] == name)
+        catalog = family_call(backend_url, chat, "GET", f"/api/catalog/eligible?child_id={child}")
+        camp = next(p for p in catalog["programs"] if p["category"] == "camp_de_jour")
+        session = next(
+            s["id"]
+            for g in camp["groups"]
+            for s in g["sessions"]
+            if s["number"] == week and s["available"]
+        )
+        added = family_call(
+            backend_url,
+            chat,
+            "POST",
+            "/api/cart/lines",
+            {"child_id": child, "session_ids": [session], "tshirt_size": size},
+        )
+        assert added["results"][0]["outcome"] == "held", added
+    chat.say("je veux annuler une semaine", "cancel_registration")
+    replies = await chat.run("action_helpdesk_cancel")
+    assert responses(replies) == ["utter_cancel_which"], chat.dump()
+    assert "Léa" in texts(replies) and "Thomas" in texts(replies)
+    assert "annuler Léa semaine 7" in texts(replies) or "annuler Thomas" in texts(replies)
+    assert chat.slots["cancel_asked"] is False
+    assert line_statuses(backend_url, chat)[7] == "held"
