@@ -190,3 +190,25 @@ class ActionHelpdeskCancelKeep(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_cancel_kept")
         return [SlotSet("cancel_lines", None), SlotSet("cancel_asked", False)]
+
+
+class ActionHelpdeskChange(Action):
+    """« changer de semaine » for a registration already made: cancel, then register again
+    (said, with the family's own child's name in the examples)."""
+
+    def name(self) -> str:
+        return "action_helpdesk_change"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        token = family_token(tracker) if tracker.get_slot("identified") else None
+        child = fragment(domain, "utter_fragment_change_child_unknown")
+        if token:
+            try:
+                children = (await backend.family(token)).get("children") or []
+                child = str(children[0]["first_name"]) if children else child
+            except BackendError as err:
+                log.info("family unavailable for the example: %s", err.code)
+        dispatcher.utter_message(response="utter_change_registration", child=child)
+        return []

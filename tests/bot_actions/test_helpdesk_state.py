@@ -194,3 +194,15 @@ async def test_cancel_without_a_child_named_lists_the_registrations(backend_url:
     assert "annuler Léa semaine 7" in texts(replies) or "annuler Thomas" in texts(replies)
     assert chat.slots["cancel_asked"] is False
     assert line_statuses(backend_url, chat)[7] == "held"
+
+
+async def test_a_change_of_week_is_explained_with_the_familys_child(backend_url: str) -> None:
+    chat = identified_chat(backend_url, "100001", "418-555-0101")
+    chat.say("je veux changer la semaine de l'inscription", "change_registration")
+    replies = await chat.run("action_helpdesk_change")
+    assert responses(replies) == ["utter_change_registration"]
+    assert "annuler Léa semaine 2" in texts(replies), chat.dump()
+    visitor = new_chat()
+    visitor.say("je veux changer de semaine", "change_registration")
+    replies = await visitor.run("action_helpdesk_change")
+    assert "annuler mon enfant semaine 2" in texts(replies)
