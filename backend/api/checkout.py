@@ -8,9 +8,9 @@ from sanic_ext import openapi
 
 from backend.api.common import family_only, ok, parse, state
 from backend.api.openapi_doc import FAMILY, documented
-from backend.api.responses import Order, PlacedOrder, Terms
+from backend.api.responses import LinkedOrder, Order, PlacedOrder, Terms
 from backend.api.schemas import Checkout
-from backend.services import checkout
+from backend.services import checkout, pay_link
 
 bp = Blueprint("checkout", url_prefix="/api")
 
@@ -61,4 +61,19 @@ async def get_order(request: Request, order_id: int) -> HTTPResponse:
     st = state(request)
     family_id: int = request.ctx.family_id
     view = await st.db(lambda db: checkout.order_view(db, family_id, order_id), write=False)
+    return ok(view)
+
+
+@bp.post("/orders/<order_id:int>/link")
+@openapi.summary("A new payment link for an order still owing (also sent by SMS and courriel)")
+@documented(LinkedOrder, refusals=(401, 404, 409), auth=FAMILY)
+@family_only
+async def renew_link(request: Request, order_id: int) -> HTTPResponse:
+    st = state(request)
+    family_id: int = request.ctx.family_id
+    view = await st.db(
+        lambda db: pay_link.renew_link(
+            db, family_id, order_id, clock=st.clock, settings=st.settings, gateway=st.gateway
+        )
+    )
     return ok(view)

@@ -10,9 +10,16 @@ from sanic_ext import openapi
 
 from backend.api.common import family_only, ok, optional_family, parse_query, service_only, state
 from backend.api.openapi_doc import FAMILY, SERVICE, documented
-from backend.api.responses import Catalog, EligibleCatalog, Family, Revoked, Season
+from backend.api.responses import (
+    Catalog,
+    EligibleCatalog,
+    Family,
+    FamilyStatus,
+    Revoked,
+    Season,
+)
 from backend.api.schemas import EligibleQuery
-from backend.services import auth, catalog, family
+from backend.services import auth, catalog, family, family_status
 
 bp = Blueprint("family", url_prefix="/api")
 
@@ -25,6 +32,22 @@ async def get_family(request: Request) -> HTTPResponse:
     st = state(request)
     family_id: int = request.ctx.family_id
     view = await st.db(lambda db: family.family_view(db, family_id), write=False)
+    return ok(view)
+
+
+@bp.get("/family/status")
+@openapi.summary("Each child's registrations, the family's orders and what is still due")
+@documented(FamilyStatus, refusals=(401, 404), auth=FAMILY)
+@family_only
+async def get_status(request: Request) -> HTTPResponse:
+    st = state(request)
+    family_id: int = request.ctx.family_id
+    view = await st.db(
+        lambda db: family_status.status_view(
+            db, family_id, clock=st.clock, settings=st.settings
+        ),
+        write=False,
+    )
     return ok(view)
 
 

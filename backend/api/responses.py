@@ -237,6 +237,45 @@ class Order(BaseModel):
     lines: list[Line]
 
 
+class LinkedOrder(Order):
+    """An order with its payment link (`payment_url` is null in a deferred season)."""
+
+    payment_url: str | None
+    pay_link_expires_at: str | None
+
+
+class StatusOrder(LinkedOrder):
+    link_valid: bool
+    created_at: str | None
+
+
+class ChildStatus(BaseModel):
+    id: int
+    first_name: str
+    lines: list[Line]
+
+
+class Owed(BaseModel):
+    order_id: int
+    seq: int
+    due_on: str | None
+    amount_cents: int
+    status: str
+
+
+class Balance(BaseModel):
+    due_cents: int
+    installments: list[Owed]
+
+
+class FamilyStatus(BaseModel):
+    """Each child's live registrations, the family's orders (newest first), what is due."""
+
+    children: list[ChildStatus]
+    orders: list[StatusOrder]
+    balance: Balance
+
+
 class CancellationOutcome(BaseModel):
     """What cancelling a line does (now, for the preview): `fee_cents` is what the refund
     policy keeps, `still_due_cancelled_cents` what comes off the installments to come."""

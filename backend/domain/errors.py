@@ -36,6 +36,10 @@ HTTP_STATUS: Final[dict[str, int]] = {
     # Too many requests from one phone, client number or client address: nothing was done.
     "rate_limited": 429,
     "payment_link_expired": 410,
+    # A new payment link asked for an order with nothing left to pay (paid, cancelled…).
+    "nothing_due": 409,
+    # A new payment link asked for an unpaid order whose places went to someone else.
+    "places_released": 409,
     # The database aborted the request's transaction every time it was tried (deadlock under
     # heavy load): nothing changed, the caller may simply try again.
     "conflict": 409,

@@ -84,8 +84,9 @@ ORDER_TRANSITIONS: Final[dict[OrderStatus, frozenset[OrderStatus]]] = {
     # A deferred season switched to normal sends a payment link: the order then awaits payment.
     _O.DEFERRED: frozenset({_O.AWAITING_PAYMENT, _O.CANCELLED}),
     _O.PARTIALLY_PAID: frozenset({_O.PAID, _O.REFUNDED, _O.CANCELLED}),
-    # A late payment on an expired order is either honoured (places free) or refunded.
-    _O.EXPIRED: frozenset({_O.PARTIALLY_PAID, _O.PAID, _O.REFUNDED}),
+    # A late payment on an expired order is either honoured (places free) or refunded; a new
+    # link for it, its places still free, makes it await payment again.
+    _O.EXPIRED: frozenset({_O.AWAITING_PAYMENT, _O.PARTIALLY_PAID, _O.PAID, _O.REFUNDED}),
     # A payment on an order superseded by a newer checkout is refunded.
     _O.CANCELLED: frozenset({_O.REFUNDED}),
     _O.PAID: frozenset({_O.REFUNDED}),

@@ -184,5 +184,26 @@ class Backend:
     async def checkout(self, token: str, payload: dict[str, Any]) -> dict[str, Any]:
         return await self.request("POST", "/api/checkout", token=token, json=payload)
 
+    # ------------------------------------------------------------------ the family's own state
+    async def family_status(self, token: str) -> dict[str, Any]:
+        """Each child's registrations, the orders and what is still due (never cached: the
+        help desk answers from the state of this very moment)."""
+        return await self.request("GET", "/api/family/status", token=token)
+
+    async def renew_link(self, token: str, order_id: int) -> dict[str, Any]:
+        return await self.request("POST", f"/api/orders/{order_id}/link", token=token)
+
+    async def cancellation_quote(self, token: str, line_id: int) -> dict[str, Any]:
+        """What cancelling the line would refund (`refund_cents`, `fee_cents`,
+        `still_due_cancelled_cents`): nothing changes."""
+        return await self.request(
+            "GET", f"/api/family/lines/{line_id}/cancellation", token=token
+        )
+
+    async def cancel_line(self, token: str, line_id: int) -> dict[str, Any]:
+        result = await self.request("POST", f"/api/family/lines/{line_id}/cancel", token=token)
+        self.forget(token)
+        return result
+
 
 backend = Backend()

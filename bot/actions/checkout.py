@@ -13,7 +13,7 @@ import hashlib
 import logging
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -42,6 +42,7 @@ from .common import (
 from .digressions import small_talk
 from .formatting import local_time
 from .helpdesk_faq import about_the_checkout
+from .helpdesk_state import owes_on_an_order
 from .reading import lexicon
 from .session import family_token
 
@@ -79,6 +80,14 @@ class ActionStartCheckout(Action):
             backend_trouble(dispatcher, err.code)
             return reset + [SlotSet("checkout_ready", False)]
         if not cart.get("lines"):
+            if await owes_on_an_order(token):
+                # « envoie-moi le lien » after the order was placed: a new link for it, not
+                # « votre panier est vide »
+                return reset + [
+                    SlotSet("checkout_ready", False),
+                    SlotSet("helpdesk_question", "state_link_problem"),
+                    FollowupAction("action_helpdesk_state"),
+                ]
             dispatcher.utter_message(response="utter_cart_empty_checkout")
             return reset + [SlotSet("checkout_ready", False)]
         if int(terms.get("payable_cents", 0)) == 0:

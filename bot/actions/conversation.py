@@ -16,6 +16,7 @@ from rasa_sdk.types import DomainDict
 from . import parsing
 from .draft import State
 from .helpdesk_faq_examples import example_child
+from .reading.cancelling import cancels_a_registration
 from .reading.stopping import asks_to_stop, says_done
 from .turns import latest_text, too_long
 
@@ -101,6 +102,9 @@ class ActionStop(Action):
         if done is not None:
             return done
         text = latest_text(tracker)
+        if text and cancels_a_registration(text):
+            # « annuler l'inscription de mon fils »: a registration to cancel, not a stop
+            return [FollowupAction("action_helpdesk_cancel")]
         if text and not asks_to_stop(text):
             at_next_step = tracker.get_slot("awaiting") == "next_step"
             if at_next_step and says_done(text):

@@ -304,7 +304,7 @@ class AskClientNumber(AskAction):
     async def question(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
         # A parent who opened with a request ("inscrire Léa au camp…") hears that it was kept
         # before being asked for the file: say what happened, then what comes next.
-        noted = bool(tracker.get_slot("pending_facts"))
+        noted = bool(tracker.get_slot("pending_facts") or tracker.get_slot("helpdesk_question"))
         return (
             ("utter_ask_id_client_number_noted" if noted else "utter_ask_id_client_number"),
             {},

@@ -158,6 +158,14 @@ class ActionAfterIdentification(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         token = family_token(tracker)
+        kept = tracker.get_slot("helpdesk_question")
+        if kept and tracker.get_slot("identified") and token:
+            # a question about the family's own file was asked first: answer it now
+            answer = "action_helpdesk_cancel" if kept == "cancel_registration" else None
+            return [
+                SlotSet("can_register", False),
+                FollowupAction(answer or "action_helpdesk_state"),
+            ]
         if not tracker.get_slot("identified") or not token:
             if tracker.get_slot("id_code") != "locked":
                 dispatcher.utter_message(response="utter_not_identified")

@@ -65,6 +65,8 @@ def signed_out_events() -> list[EventType]:
         "awaiting",
         "last_lines",
         "requested_slot",
+        "helpdesk_question",
+        "cancel_lines",
     )
     return [
         *(SlotSet(name, None) for name in cleared),
@@ -72,6 +74,7 @@ def signed_out_events() -> list[EventType]:
         SlotSet("signed_out", True),
         SlotSet("repair_level", 0.0),
         SlotSet("ask_done", False),
+        SlotSet("cancel_asked", False),
     ]
 
 
