@@ -219,6 +219,7 @@ _ERROR_MESSAGES: dict[str, str] = {
     ),
     "no_waiting_room": N_(
         "Il n'y a pas de salle d'attente en ce moment : vous pouvez vous inscrire directement."
+    ),
     "nothing_due": N_("Il n'y a rien à payer pour cette commande."),
     "places_released": N_(
         "Les places de cette commande ont été libérées et ne sont plus libres : il faut "
