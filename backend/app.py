@@ -33,11 +33,13 @@ from backend.adapters.sms import sms_sender_from_settings
 from backend.api import cart as cart_routes
 from backend.api import checkout as checkout_routes
 from backend.api import family as family_routes
+from backend.api import helpdesk as helpdesk_routes
 from backend.api import identify as identify_routes
 from backend.api import pay as pay_routes
 from backend.api import rate_limit
 from backend.api import sms as sms_routes
 from backend.api import staff as staff_routes
+from backend.api import staff_callbacks as staff_callback_routes
 from backend.api import webhook as webhook_routes
 from backend.api.common import AppState, app_state, error_response, ok, state
 from backend.api.openapi_doc import declare_security, json_schema
@@ -119,6 +121,8 @@ def create_app(
         webhook_routes,
         sms_routes,
         staff_routes,
+        helpdesk_routes,
+        staff_callback_routes,
     ):
         app.blueprint(module.bp)
     if settings.demo_mode:

@@ -34,6 +34,9 @@ class Settings:
     city_name: str = "Ville de Val-Fleuri"
     city_phone: str = "418 555-0199"
     city_hours: str = "du lundi au vendredi, de 8 h 30 à 16 h 30"
+    # When a person answers the help desk line (backend.domain.help_desk): ISO weekdays and
+    # local hours; outside them the bot takes a callback request.
+    help_desk_hours: str = "1-5 08:30-16:30"
     hold_minutes: int = 20
     offer_hours: int = 48
     pay_link_minutes: int = 30
@@ -161,6 +164,7 @@ class Settings:
             city_name=env.get("CITY_NAME", base.city_name),
             city_phone=env.get("CITY_PHONE", base.city_phone),
             city_hours=env.get("CITY_HOURS", base.city_hours),
+            help_desk_hours=env.get("HELP_DESK_HOURS", base.help_desk_hours),
             hold_minutes=int(env.get("HOLD_MINUTES", base.hold_minutes)),
             offer_hours=int(env.get("OFFER_HOURS", base.offer_hours)),
             pay_link_minutes=int(env.get("PAY_LINK_MINUTES", base.pay_link_minutes)),

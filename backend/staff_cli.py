@@ -22,6 +22,8 @@ from the command line.
     python -m backend.staff_cli --staff mtremblay export 100001 --out famille-100001.json
     python -m backend.staff_cli --staff mtremblay delete 100001 [--force]
     python -m backend.staff_cli --staff mtremblay revoke-sessions --client-number 100001
+    python -m backend.staff_cli --staff aide1 callbacks [--all]   # parents to call back
+    python -m backend.staff_cli --staff aide1 callback-close 3   # called: off the list
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from backend.db.models import Family
 from backend.domain.errors import RegistrationError
 from backend.domain.roles import Action, Role, StaffRefusal, require
 from backend.i18n import error_message
-from backend.services import audit, dispatch, family_data, staff, staff_accounts
+from backend.services import audit, callbacks, dispatch, family_data, staff, staff_accounts
 from backend.services.audit import Actor
 from backend.settings import Settings
 
@@ -136,6 +138,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p = sub.add_parser("revoke-sessions", help="sign a family out of every open chat session")
     p.add_argument("--client-number", required=True)
+    p = sub.add_parser("callbacks", help="callback requests to make, oldest first")
+    p.add_argument("--all", action="store_true", help="closed ones too")
+    p = sub.add_parser("callback-close", help="the parent was called back: close the request")
+    p.add_argument("callback_id", type=int)
     return parser
 
 
@@ -283,6 +289,12 @@ def _act(args: argparse.Namespace, ctx: Context) -> Any:
     if args.command == "revoke-sessions":
         return ctx.run(lambda db: staff.revoke_family_sessions(
             db, args.client_number, clock=ctx.clock, actor=_actor(db, name)))
+    if args.command == "callbacks":
+        return ctx.run(lambda db: callbacks.list_callbacks(
+            db, actor=_actor(db, name), include_closed=args.all))
+    if args.command == "callback-close":
+        return ctx.run(lambda db: callbacks.close_callback(
+            db, args.callback_id, clock=ctx.clock, actor=_actor(db, name)))
     if args.command == "delete":
         return ctx.run(lambda db: family_data.delete_family(
             db, args.client_number, force=args.force, **deps, actor=_actor(db, name)))
