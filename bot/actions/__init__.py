@@ -13,6 +13,8 @@ from . import (  # noqa: F401
     checkout,
     conversation,
     help,
+    helpdesk_human,
+    helpdesk_human_signup,
     identification,
     registration,
     session,
