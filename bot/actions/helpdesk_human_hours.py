@@ -63,12 +63,16 @@ async def closing_offer(
     *,
     open_response: str,
     closed_response: str,
+    offer: bool = True,
 ) -> list[EventType]:
-    """The help line while someone answers it; else the next opening and a callback offered
-    (the parent's « oui » starts callback_form)."""
+    """The help line while someone answers it; else its next opening, and (outside a form
+    that keeps asking) a callback offered: the parent's « oui » starts callback_form."""
     status = await help_desk_or_none()
     if status is None or status.get("open") or not status.get("next_opening_at"):
         dispatcher.utter_message(response=open_response)
         return []
     dispatcher.utter_message(response=closed_response, next_opening=next_opening_text(status))
-    return [SlotSet("callback_offered", True), *summary_events(tracker)]
+    if not offer:
+        return []
+    # « oui » now answers the callback offer, not a question asked before it.
+    return [SlotSet("callback_offered", True), SlotSet("awaiting", None), *summary_events(tracker)]
