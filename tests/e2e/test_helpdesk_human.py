@@ -69,7 +69,7 @@ def test_a_visitor_at_night_leaves_a_callback_the_help_desk_lists(
 def test_a_new_parent_opens_a_file_that_is_pending_in_the_backend(
     parent: Parent, database: Engine
 ) -> None:
-    said = parent.says_text("bonjour, je suis nouveau en ville et j'ai pas de compte")
+    parent.say("j'ai pas de compte, je suis nouveau en ville")
     assert "cellulaire" in parent.last_question, parent.dump()
     parent.say("819 555-0188")
     assert "code" in parent.last_question, parent.dump()
