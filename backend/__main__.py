@@ -8,6 +8,7 @@ import os
 import sys
 
 from backend.app import create_app
+from backend.domain.help_desk import parse_hours
 from backend.settings import Settings
 
 # How long a thread may keep the GIL while another asks for it (CPython's default: 5 ms).
@@ -40,6 +41,10 @@ def main() -> None:
             + "; ".join(undelivered)
             + " (see docs/DEPLOYMENT.md)."
         )
+    try:
+        parse_hours(settings.help_desk_hours)
+    except ValueError as error:
+        raise SystemExit(f"HELP_DESK_HOURS: {error} (see docs/API.md, « Help desk »).") from None
     app = create_app(settings)
     app.run(
         host=os.environ.get("BACKEND_HOST", "127.0.0.1"),

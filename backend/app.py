@@ -35,11 +35,13 @@ from backend.api import cart as cart_routes
 from backend.api import checkout as checkout_routes
 from backend.api import facts as facts_routes
 from backend.api import family as family_routes
+from backend.api import helpdesk as helpdesk_routes
 from backend.api import identify as identify_routes
 from backend.api import pay as pay_routes
 from backend.api import rate_limit, staff_exports
 from backend.api import sms as sms_routes
 from backend.api import staff as staff_routes
+from backend.api import staff_callbacks as staff_callback_routes
 from backend.api import staff_rush as staff_rush_routes
 from backend.api import waiting_room as waiting_room_routes
 from backend.api import webhook as webhook_routes
@@ -128,6 +130,8 @@ def create_app(
         staff_exports,
         staff_rush_routes,
         waiting_room_routes,
+        helpdesk_routes,
+        staff_callback_routes,
     ):
         app.blueprint(module.bp)
     if settings.demo_mode:

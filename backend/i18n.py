@@ -229,6 +229,14 @@ _ERROR_MESSAGES: dict[str, str] = {
     "internal_error": N_(
         "Un problème technique est survenu de notre côté. Veuillez réessayer dans un instant."
     ),
+    "family_exists": N_(
+        "Un dossier familial existe déjà avec ce téléphone ou ce courriel : identifiez-vous "
+        "avec lui plutôt que d'en créer un autre."
+    ),
+    "contact_not_verified": N_(
+        "Le téléphone ou le courriel n'a pas été vérifié par un code, ou la vérification a "
+        "expiré : recommencez la vérification."
+    ),
     # City staff (backend/domain/roles.py): never the parents' "votre session" sentence.
     "staff_unauthorized": N_(
         "Connexion du personnel requise. Veuillez vous connecter avec votre compte du "

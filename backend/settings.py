@@ -44,6 +44,9 @@ class Settings:
     city_name: str = "Ville de Val-Fleuri"
     city_phone: str = "418 555-0199"
     city_hours: str = "du lundi au vendredi, de 8 h 30 à 16 h 30"
+    # When a person answers the help desk line (backend.domain.help_desk): ISO weekdays and
+    # local hours; outside them the bot takes a callback request.
+    help_desk_hours: str = "1-5 08:30-16:30"
     hold_minutes: int = 20
     # Registration night: an admitted family that does nothing for this long lets the next in.
     rush_idle_grace_minutes: int = 10
@@ -201,6 +204,7 @@ class Settings:
             city_name=env.get("CITY_NAME", city.name),
             city_phone=env.get("CITY_PHONE", city.phone),
             city_hours=env.get("CITY_HOURS", base.city_hours),
+            help_desk_hours=env.get("HELP_DESK_HOURS", base.help_desk_hours),
             hold_minutes=int(env.get("HOLD_MINUTES", city.policies.hold_minutes)),
             rush_idle_grace_minutes=int(
                 env.get("RUSH_IDLE_GRACE_MINUTES", base.rush_idle_grace_minutes)

@@ -24,6 +24,8 @@ from the command line.
     python -m backend.staff_cli --staff mtremblay revoke-sessions --client-number 100001
     python -m backend.staff_cli --staff mtremblay rush open --season 1 \
         --opens-at 2027-04-20T19:00 --rate 30 --cap 200   # registration night (rush_cli.py)
+    python -m backend.staff_cli --staff aide1 callbacks [--all]   # parents to call back
+    python -m backend.staff_cli --staff aide1 callback-close 3   # called: off the list
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from backend.domain.roles import Action, Role, StaffRefusal, require
 from backend.i18n import error_message
 from backend.services import (
     audit,
+    callbacks,
     dispatch,
     exports,
     family_data,
@@ -156,6 +159,10 @@ def _parser() -> argparse.ArgumentParser:
     rush_cli.add_parser(sub)
     p = sub.add_parser("revoke-sessions", help="sign a family out of every open chat session")
     p.add_argument("--client-number", required=True)
+    p = sub.add_parser("callbacks", help="callback requests to make, oldest first")
+    p.add_argument("--all", action="store_true", help="closed ones too")
+    p = sub.add_parser("callback-close", help="the parent was called back: close the request")
+    p.add_argument("callback_id", type=int)
     return parser
 
 
@@ -329,6 +336,12 @@ def _act(args: argparse.Namespace, ctx: Context) -> Any:
             db, args.client_number, clock=ctx.clock, actor=_actor(db, name)))
     if args.command == "rush":
         return rush_cli.run(args, ctx, _actor)
+    if args.command == "callbacks":
+        return ctx.run(lambda db: callbacks.list_callbacks(
+            db, actor=_actor(db, name), include_closed=args.all))
+    if args.command == "callback-close":
+        return ctx.run(lambda db: callbacks.close_callback(
+            db, args.callback_id, clock=ctx.clock, actor=_actor(db, name)))
     if args.command == "delete":
         return ctx.run(lambda db: family_data.delete_family(
             db, args.client_number, force=args.force, **deps, actor=_actor(db, name)))

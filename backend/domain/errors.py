@@ -54,6 +54,10 @@ HTTP_STATUS: Final[dict[str, int]] = {
     "no_waiting_room": 409,
     # Staff cancelling a paid registration: the gateway refused the refund; nothing changed.
     "refund_failed": 502,
+    # A new family file asked for a phone or courriel that a file already has (identify with
+    # it instead), or with a contact check that was never verified or has lapsed.
+    "family_exists": 409,
+    "contact_not_verified": 403,
 }
 
 CODES: Final[frozenset[str]] = frozenset(HTTP_STATUS)

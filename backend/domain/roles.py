@@ -36,10 +36,11 @@ class Action(enum.StrEnum):
     READ_ROSTER = "read_roster"  # children of a group, health records included
     SELF = "self"  # one's own account: who am I, log out
     RUSH = "rush"  # open, pause, close a registration-night waiting room; its rate and cap
+    CALLBACKS = "callbacks"  # list and close parents' callback requests
 
 
 _HELP_DESK: Final = frozenset(
-    {Action.READ_FAMILY, Action.APPROVE, Action.CANCEL_UNPAID, Action.SELF}
+    {Action.READ_FAMILY, Action.APPROVE, Action.CANCEL_UNPAID, Action.CALLBACKS, Action.SELF}
 )
 _COORDINATOR: Final = _HELP_DESK | {
     Action.CANCEL_PAID,

@@ -83,6 +83,9 @@ def _key(settings: Settings, kind: str, value: str) -> str:
     return hmac.new(settings.link_secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+keyed_hash = _key  # the same keyed hash for the new-file contact checks (services.signup)
+
+
 # First of this module's advisory lock classes (one per kind of key): apart from any other.
 _LOCK_CLASS = 7100
 

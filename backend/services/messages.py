@@ -264,9 +264,12 @@ def _render_payment_amount_refunded(p: Mapping[str, Any], channel: Channel) -> f
 
 def _render_account_approved(p: Mapping[str, Any], channel: Channel) -> fmt.Rendered:
     text = _("Votre dossier familial est approuvé : vous pouvez maintenant inscrire vos enfants.")
+    number = str(p.get("client_number") or "")
+    # A file opened by chat has never had a card: the number is what identifies it from now on.
+    parts = [_("Votre numéro de client : %(number)s.") % {"number": number}] if number else []
     if channel is Channel.SMS:
-        return fmt.sms(f"{fmt.branding().city_name} : {text}")
-    return fmt.email(_("Votre dossier familial est approuvé"), text)
+        return fmt.sms(f"{fmt.branding().city_name} : {text}", *parts)
+    return fmt.email(_("Votre dossier familial est approuvé"), text, *parts)
 
 
 _RENDERERS: dict[str, Callable[[Mapping[str, Any], Channel], fmt.Rendered]] = {

@@ -111,3 +111,36 @@ def enqueue(
         rows.append(row)
     db.flush()
     return rows
+
+
+def enqueue_to_contact(
+    db: Session,
+    *,
+    clock: Clock,
+    channel: Channel,
+    recipient: str,
+    kind: str,
+    params: Mapping[str, object],
+) -> Notification:
+    """Message `kind` to a phone or courriel that no family file holds yet (a new parent's
+    verification code)."""
+    if kind not in messages.KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    now = clock.now()
+    rendered = messages.render(kind, params, channel)
+    row = Notification(
+        family_id=None,
+        channel=channel,
+        recipient=recipient,
+        subject=rendered.subject[:200],
+        body=rendered.body,
+        kind=kind,
+        status=NotificationStatus.PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+        expires_at=messages.content_expires_at(kind, params, now),
+    )
+    db.add(row)
+    db.flush()
+    return row

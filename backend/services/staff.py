@@ -58,7 +58,10 @@ def approve_family(
     if family.status != AccountStatus.APPROVED:
         was = family.status.value
         family.status = AccountStatus.APPROVED
-        outbox.enqueue(db, clock=clock, family=family, kind="account_approved", params={})
+        outbox.enqueue(
+            db, clock=clock, family=family, kind="account_approved",
+            params={"client_number": family.client_number},
+        )
         audit.record(
             db, actor, "family_approved", target_type="family", target_id=family.id,
             family_id=family.id, clock=clock, detail={"from": was},

@@ -14,6 +14,8 @@ from . import (  # noqa: F401
     conversation,
     help,
     helpdesk_faq,
+    helpdesk_human,
+    helpdesk_human_signup,
     helpdesk_state,
     helpdesk_state_cancel,
     identification,

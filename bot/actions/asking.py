@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .formatting import fragment
+from .helpdesk_human_hours import closing_offer
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,10 @@ class AskAction(Action):
         if titles == [b["title"] for b in yes_no_buttons(domain)]:
             titles = []  # "1. Oui 2. Non" helps nobody: explained instead
         if level >= LAST_RUNG:
-            dispatcher.utter_message(response="utter_stuck")
+            await closing_offer(
+                dispatcher, tracker, open_response="utter_stuck",
+                closed_response="utter_stuck_closed", offer=False,
+            )
         elif level == 2 and len(titles) > 1:
             dispatcher.utter_message(
                 response="utter_ask_numbered", choices=numbered(domain, titles), buttons=[]

@@ -26,6 +26,7 @@ from .context import load
 from .draft import SLOTS, Message, State, clear_registration, next_step
 from .formatting import local_datetime
 from .helpdesk_faq_quote import reads_as_price_question
+from .helpdesk_human_hours import closing_offer
 from .resolve import complete, resolve
 from .session import family_token
 from .turns import (
@@ -99,8 +100,11 @@ class ValidateRegistrationForm(FormValidationAction):
             return [SlotSet("repair_level", float(level))] + step
         if level + 1 >= LAST_RUNG:
             # the third miss: the help line, and the form lets go; the draft stays
-            dispatcher.utter_message(response="utter_released")
-            return [SlotSet("repair_level", 0.0), SlotSet("requested_slot", None)]
+            offered = await closing_offer(
+                dispatcher, tracker, open_response="utter_released",
+                closed_response="utter_released_closed",
+            )
+            return offered + [SlotSet("repair_level", 0.0), SlotSet("requested_slot", None)]
         return [SlotSet("repair_level", float(level + 1))] + step
 
 

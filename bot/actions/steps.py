@@ -34,6 +34,8 @@ CLOSINGS = frozenset(
     {
         "utter_released",
         "utter_stuck",
+        "utter_released_closed",
+        "utter_stuck_closed",
         "utter_stopped",
         "utter_checkout_link",
         "utter_checkout_deferred",

@@ -48,6 +48,14 @@ DEMO_ONLY = "^/(api/dev|demo)/"
 EXPECTED_REFUSALS = {
     "^/api/identify/(verify|resend)$": (410, 422, 423),
     "^/api/dev/clock$": (422,),
+    # A callback's topic and step are words of the schema's shape that must also be on the
+    # domain's lists (backend/domain/callbacks.py); a visitor must give a phone.
+    "^/api/helpdesk/callbacks$": (422,),
+    # A new file's code, like identification's; its check must be verified and unused, and
+    # its phone or courriel on no file yet.
+    "^/api/signup/verify$": (404, 410, 422, 423),
+    "^/api/signup/family$": (403, 409, 422),
+    "^/api/signup/start$": (422, 429),
 }
 # A phone of the documented shape may still be a number no country assigns ("+1 911 555 0101"):
 # libphonenumber's data decides (backend/services/phones.py), a pattern cannot.
