@@ -33,6 +33,7 @@ from backend.adapters.sms import sms_sender_from_settings
 from backend.api import cart as cart_routes
 from backend.api import checkout as checkout_routes
 from backend.api import family as family_routes
+from backend.api import health_form as health_form_routes
 from backend.api import identify as identify_routes
 from backend.api import pay as pay_routes
 from backend.api import rate_limit
@@ -116,6 +117,7 @@ def create_app(
         cart_routes,
         checkout_routes,
         pay_routes,
+        health_form_routes,
         webhook_routes,
         sms_routes,
         staff_routes,

@@ -1,6 +1,6 @@
-"""Periodic work: expiries and offers, due installments, then what the backend forgets (codes,
-old identification records, old outbox messages, old conversations in the bot's tracker
-store), each in its own transaction."""
+"""Periodic work: expiries and offers, due installments, fiche santé reminders, then what the
+backend forgets (codes, old identification records, old outbox messages, old conversations in
+the bot's tracker store), each in its own transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.adapters.clock import Clock
 from backend.adapters.gateway import PaymentGateway
 from backend.db.engine import run_transaction
-from backend.services import installment_charges, retention, waitlist
+from backend.services import health_reminders, installment_charges, retention, waitlist
 from backend.settings import Settings
 
 
@@ -36,6 +36,10 @@ def run_due_jobs(
     reconciled = installment_charges.reconcile(
         session_factory, clock=clock, settings=settings, gateway=gateway
     )
+    reminded = run_transaction(
+        session_factory,
+        lambda db: health_reminders.send_due(db, clock=clock, settings=settings),
+    )
     forgotten = dict(retention.NOTHING_DONE)
     if run_transaction(
         session_factory,
@@ -52,5 +56,6 @@ def run_due_jobs(
         "expiries": expiries,
         "installments": charges,
         "payments": reconciled,
+        "health_reminders": reminded,
         "retention": forgotten,
     }

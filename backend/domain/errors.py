@@ -41,6 +41,10 @@ HTTP_STATUS: Final[dict[str, int]] = {
     "conflict": 409,
     # Staff cancelling a paid registration: the gateway refused the refund; nothing changed.
     "refund_failed": 502,
+    # A fiche santé link (/sante/<token>) that was altered, or whose child left the file; one
+    # past its expiry.
+    "health_link_invalid": 404,
+    "health_link_expired": 410,
 }
 
 CODES: Final[frozenset[str]] = frozenset(HTTP_STATUS)
