@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     checkout,
     conversation,
     help,
+    helpdesk_health,
     identification,
     registration,
     session,
