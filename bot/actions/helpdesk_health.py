@@ -32,7 +32,9 @@ def link_lines(domain: DomainDict, children: list[dict[str, Any]]) -> str:
     """One line per child; a fiche already filled says so (the link updates it)."""
     done, missing = "utter_fragment_health_link_done", "utter_fragment_health_link"
     return "\n".join(
-        fragment(domain, done if c.get("complete") else missing, child=c["first_name"], url=c["url"])
+        fragment(
+            domain, done if c.get("complete") else missing, child=c["first_name"], url=c["url"]
+        )
         for c in children
     )
 
