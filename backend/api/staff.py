@@ -173,7 +173,7 @@ async def audit_log(request: Request) -> HTTPResponse:
 async def roster(request: Request, group_id: int) -> HTTPResponse:
     st = state(request)
     who = actor(request)
-    view = await st.db(lambda db: staff.group_roster(db, group_id, actor=who), write=False)
+    view = await st.db(lambda db: staff.group_roster(db, group_id, actor=who, clock=st.clock))
     return ok(view)
 
 

@@ -257,9 +257,10 @@ def family_file(
     }
 
 
-def group_roster(db: Session, group_id: int, *, actor: Actor) -> dict[str, Any]:
+def group_roster(db: Session, group_id: int, *, actor: Actor, clock: Clock) -> dict[str, Any]:
     """The children registered (confirmed) in a group's sessions, with their health records:
-    only for an animator assigned to that group (`roles.may_read_roster`)."""
+    only for an animator assigned to that group (`roles.may_read_roster`). Audited like any
+    reading of health records (`roster_read`: the group and how many children, nothing else)."""
     require(actor.role, Action.READ_ROSTER)
     group = db.get(Group, group_id)
     if group is None:
@@ -293,4 +294,8 @@ def group_roster(db: Session, group_id: int, *, actor: Actor) -> dict[str, Any]:
                 },
             }
         child["sessions"].append(week)
+    audit.record(
+        db, actor, "roster_read", target_type="group", target_id=group.id, clock=clock,
+        detail={"children": len(children)},
+    )
     return {"group_id": group.id, "label": group.label, "children": list(children.values())}
