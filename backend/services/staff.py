@@ -287,10 +287,15 @@ def group_roster(db: Session, group_id: int, *, actor: Actor, clock: Clock) -> d
                 "sessions": [],
                 "health": None if health is None else {
                     "allergies": health.allergies,
+                    "epipen": health.epipen,
                     "medication": health.medication,
+                    "conditions": health.conditions,
                     "glasses": health.glasses,
                     "emergency_contact_name": health.emergency_contact_name,
                     "emergency_contact_phone": health.emergency_contact_phone,
+                    "may_give_first_aid": health.may_give_first_aid,
+                    "may_photograph": health.may_photograph,
+                    "may_leave_alone": health.may_leave_alone,
                 },
             }
         child["sessions"].append(week)

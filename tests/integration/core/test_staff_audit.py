@@ -120,6 +120,7 @@ def test_an_animator_reads_only_their_groups_roster_with_health_records(h: Harne
     (child,) = roster["children"]
     assert child["first_name"] == "Léa" and child["sessions"] == [2]
     assert child["health"]["allergies"] == "Arachides"
+    assert child["health"]["epipen"] is True and child["health"]["may_leave_alone"] is False
     (read,) = [e for e in _audit(h) if e["action"] == "roster_read"]
     assert read["actor"] == "anim" and read["target"] == ("group", str(group))
     assert read["detail"] == {"children": 1}
