@@ -35,6 +35,7 @@ from backend.api import cart as cart_routes
 from backend.api import checkout as checkout_routes
 from backend.api import facts as facts_routes
 from backend.api import family as family_routes
+from backend.api import health_form as health_form_routes
 from backend.api import helpdesk as helpdesk_routes
 from backend.api import identify as identify_routes
 from backend.api import pay as pay_routes
@@ -124,6 +125,7 @@ def create_app(
         cart_routes,
         checkout_routes,
         pay_routes,
+        health_form_routes,
         webhook_routes,
         sms_routes,
         staff_routes,

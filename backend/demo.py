@@ -203,10 +203,13 @@ def seed_demo(db: Session, *, clock: Clock) -> bool:
     )
     lea = _child(julie, "Léa", "Tremblay", date(2018, 5, 14), "P")
     thomas = _child(julie, "Thomas", "Tremblay", date(2020, 4, 3), "TP")
+    # Léa's fiche is complete; Thomas's, from the old portal, lacks the authorisations: the
+    # reminder a week before camp and the bot's link have something to show.
     lea.health = HealthRecord(
-        allergies="Arachides", medication="EpiPen (auto-injecteur)", glasses=False,
-        emergency_contact_name="Julie Tremblay", emergency_contact_phone="+14185550101",
-        updated_at=clock.now(),
+        allergies="Arachides", epipen=True, medication="EpiPen (auto-injecteur)", glasses=False,
+        emergency_contact_name="Julie Tremblay", emergency_contact_relation="Mère",
+        emergency_contact_phone="+14185550101", may_give_first_aid=True, may_photograph=True,
+        may_leave_alone=False, updated_at=clock.now(),
     )
     thomas.health = HealthRecord(
         allergies="", medication="", glasses=True,

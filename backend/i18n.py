@@ -209,6 +209,14 @@ _ERROR_MESSAGES: dict[str, str] = {
         "Cette activité a commencé le %(starts_on)s : elle ne peut plus être annulée ici. Le "
         "service des loisirs peut vous aider au %(city_phone)s, %(city_hours)s."
     ),
+    "health_link_invalid": N_(
+        "Ce lien vers la fiche santé n'est pas valide. Demandez un nouveau lien à l'assistant, "
+        "dans le clavardage du site de la Ville."
+    ),
+    "health_link_expired": N_(
+        "Ce lien vers la fiche santé a expiré. Demandez un nouveau lien à l'assistant, dans le "
+        "clavardage du site de la Ville."
+    ),
     "refund_failed": N_(
         "Le remboursement n'a pas pu être fait par le fournisseur de paiement : rien n'a été "
         "annulé. Veuillez réessayer plus tard."

@@ -1,6 +1,6 @@
-"""Periodic work: expiries and offers, due installments, then what the backend forgets (codes,
-old identification records, old outbox messages, old conversations in the bot's tracker
-store), each in its own transaction."""
+"""Periodic work: expiries and offers, due installments, fiche santé reminders, then what the
+backend forgets (codes, old identification records, old outbox messages, old conversations in
+the bot's tracker store), each in its own transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.adapters.clock import Clock
 from backend.adapters.gateway import PaymentGateway
 from backend.db.engine import run_transaction
-from backend.services import installment_charges, refund_sender, retention, waitlist
+from backend.services import (
+    health_reminders,
+    installment_charges,
+    refund_sender,
+    retention,
+    waitlist,
+)
 from backend.settings import Settings
 
 
@@ -40,6 +46,10 @@ def run_due_jobs(
     refunds = refund_sender.send_pending(
         session_factory, gateway=gateway, clock=clock, retry_stale=True
     )
+    reminded = run_transaction(
+        session_factory,
+        lambda db: health_reminders.send_due(db, clock=clock, settings=settings),
+    )
     forgotten = dict(retention.NOTHING_DONE)
     if run_transaction(
         session_factory,
@@ -57,5 +67,6 @@ def run_due_jobs(
         "installments": charges,
         "payments": reconciled,
         "refunds": refunds,
+        "health_reminders": reminded,
         "retention": forgotten,
     }

@@ -23,7 +23,8 @@ from typing import Any
 
 MASK = "[masqué]"
 
-_PAY_PATH = re.compile(r"(/p/)[^\s/?#\"'<>&]+")
+# The payment pages and the fiche santé pages: the path is the credential.
+_PAY_PATH = re.compile(r"(/p/|/sante/)[^\s/?#\"'<>&]+")
 _CODE = re.compile(r"(?<![\w.])\d{6}(?!\w|\.\d)|(?<![\w.])\d{3}[ -]\d{3}(?!\w|\.\d|[ -]\d)")
 # A payment-link token is 11 url-safe characters, a family token 32.
 _WORD = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{11,}(?![A-Za-z0-9_-])")
@@ -34,7 +35,8 @@ SENSITIVE_FIELDS = frozenset(
     {
         "code", "otp", "token", "family_token", "widget_token", "pay_token", "password",
         "secret", "authorization", "body", "subject", "card_number", "health", "health_record",
-        "allergies", "medication", "medications", "diagnosis", "notes", "nas",
+        "allergies", "medication", "medications", "diagnosis", "notes", "nas", "conditions",
+        "epipen", "insurance_number", "insurance_expiry", "ramq",
     }
 )
 

@@ -28,6 +28,12 @@ class Settings:
     service_secret: str = "dev-service-secret"  # action server and bot channels
     link_secret: str = "dev-link-secret"  # signs payment links and family tokens' lookups
     widget_secret: str = "dev-widget-secret"  # shared with the city site (web chat identity)
+    # Seals the health-insurance numbers of the fiches santé at rest: losing it loses them.
+    health_key: str = "dev-health-key"
+    # A fiche santé link (/sante/<token>) stays valid this long; reminders go this many days
+    # before a camp week when the fiche is missing.
+    health_link_days: int = 14
+    health_reminder_days: int = 7
     # Stripe (docs/DEPLOYMENT.md). The defaults are localstripe's, for the demo and the tests;
     # production refuses to start with them. An empty API base means Stripe's own.
     stripe_secret_key: str = "sk_test_localstripe"
@@ -126,6 +132,7 @@ class Settings:
             "SERVICE_SECRET": (self.service_secret, base.service_secret),
             "LINK_SECRET": (self.link_secret, base.link_secret),
             "WIDGET_SECRET": (self.widget_secret, base.widget_secret),
+            "HEALTH_KEY": (self.health_key, base.health_key),
             "STRIPE_SECRET_KEY": (self.stripe_secret_key, base.stripe_secret_key),
             "STRIPE_PUBLISHABLE_KEY": (self.stripe_publishable_key, base.stripe_publishable_key),
             "STRIPE_WEBHOOK_SECRET": (self.stripe_webhook_secret, base.stripe_webhook_secret),
@@ -195,6 +202,9 @@ class Settings:
             service_secret=env.get("SERVICE_SECRET", base.service_secret),
             link_secret=env.get("LINK_SECRET", base.link_secret),
             widget_secret=env.get("WIDGET_SECRET", base.widget_secret),
+            health_key=env.get("HEALTH_KEY", base.health_key),
+            health_link_days=int(env.get("HEALTH_LINK_DAYS", base.health_link_days)),
+            health_reminder_days=int(env.get("HEALTH_REMINDER_DAYS", base.health_reminder_days)),
             stripe_secret_key=env.get("STRIPE_SECRET_KEY", base.stripe_secret_key),
             stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", base.stripe_publishable_key),
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", base.stripe_webhook_secret),

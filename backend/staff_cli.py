@@ -270,7 +270,11 @@ def _audit(db: Session, args: argparse.Namespace, actor: Actor) -> list[dict[str
 def _export(args: argparse.Namespace, ctx: Context, staff_name: str | None) -> dict[str, Any]:
     def export(db: Session) -> dict[str, Any]:
         data = family_data.export_family(
-            db, args.client_number, clock=ctx.clock, actor=_actor(db, staff_name)
+            db,
+            args.client_number,
+            clock=ctx.clock,
+            actor=_actor(db, staff_name),
+            settings=ctx.settings,
         )
         # Written before the transaction commits: no audit row for a file that was not made.
         fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -9,6 +9,7 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from backend.api.common import family_only, ok, optional_family, parse_query, service_only, state
+from backend.api.health_schemas import HealthLinks
 from backend.api.openapi_doc import FAMILY, SERVICE, documented
 from backend.api.responses import (
     Catalog,
@@ -19,7 +20,7 @@ from backend.api.responses import (
     Season,
 )
 from backend.api.schemas import EligibleQuery
-from backend.services import auth, catalog, family, family_status
+from backend.services import auth, catalog, family, family_status, health_links
 
 bp = Blueprint("family", url_prefix="/api")
 
@@ -49,6 +50,18 @@ async def get_status(request: Request) -> HTTPResponse:
         write=False,
     )
     return ok(view)
+@bp.post("/family/health-links")
+@openapi.summary("A fresh signed link to each child's fiche santé (for the web chat)")
+@documented(HealthLinks, refusals=(401, 404), auth=FAMILY)
+@family_only
+async def health_link_list(request: Request) -> HTTPResponse:
+    st = state(request)
+    family_id: int = request.ctx.family_id
+    links = await st.db(
+        lambda db: health_links.family_links(db, family_id, clock=st.clock, settings=st.settings),
+        write=False,
+    )
+    return ok({"children": links})
 
 
 @bp.post("/family/session/revoke")

@@ -35,6 +35,7 @@ MAX_ADDRESSES = 50_000
 WEBHOOK_PATH = "/api/gateway/webhook"
 STAFF_PREFIX = "/api/staff"
 PAY_PREFIX = "/p/"
+HEALTH_PREFIX = "/sante/"  # the fiche santé pages count in the payment pages' bucket
 
 
 @dataclass
@@ -118,7 +119,8 @@ def _holds_a_secret(request: Request) -> bool:
 
 async def _public_routes(request: Request) -> HTTPResponse | None:
     path = request.path
-    if path.startswith(PAY_PREFIX) or path == WEBHOOK_PATH or _holds_a_secret(request):
+    own_bucket = path.startswith((PAY_PREFIX, HEALTH_PREFIX))
+    if own_bucket or path == WEBHOOK_PATH or _holds_a_secret(request):
         return None  # the payment pages count in their own bucket (backend/api/pay.py)
     if path.startswith(STAFF_PREFIX):
         return None  # password guessing is stopped per account (docs/STAFF.md, lockout)

@@ -1,5 +1,6 @@
 """City staff routes (docs/API.md "Staff", roles in docs/STAFF.md): approve accounts, read a
-family's file, change capacities, cancel, payment mode, jobs, the audit log, group rosters.
+family's file, change capacities, cancel, payment mode, jobs, the audit log, group rosters, a
+child's fiche santé.
 
 Each route names the action it needs (`staff_only`); the services check the caller's role
 again and write the audit rows, so the CLI cannot do more than the API."""
@@ -12,10 +13,11 @@ from sanic_ext import openapi
 
 from backend.api import staff_auth
 from backend.api.common import ok, parse, parse_query, staff_only, state
+from backend.api.health_schemas import ChildHealthFile
 from backend.api.schemas import Capacity, PaymentMode
 from backend.api.staff_schemas import AuditList, AuditQuery, FamilyFile, Roster, StaffError, schema
 from backend.domain.roles import Action
-from backend.services import audit, staff
+from backend.services import audit, health_records, staff
 from backend.services.audit import Actor
 from backend.services.staff_accounts import StaffPrincipal
 
@@ -172,5 +174,21 @@ async def audit_log(request: Request) -> HTTPResponse:
 async def roster(request: Request, group_id: int) -> HTTPResponse:
     st = state(request)
     who = actor(request)
-    view = await st.db(lambda db: staff.group_roster(db, group_id, actor=who), write=False)
+    view = await st.db(lambda db: staff.group_roster(db, group_id, actor=who, clock=st.clock))
+    return ok(view)
+
+
+@_routes.get("/children/<person_id:int>/health")
+@openapi.summary("A child's fiche santé (the animators of the child's group; every read audited)")
+@openapi.response(200, schema(ChildHealthFile), "The fiche")
+@openapi.response(403, schema(StaffError), "staff_forbidden")
+@staff_only(Action.READ_ROSTER)
+async def child_health(request: Request, person_id: int) -> HTTPResponse:
+    st = state(request)
+    who = actor(request)
+    view = await st.db(
+        lambda db: health_records.staff_read(
+            db, person_id, actor=who, clock=st.clock, settings=st.settings
+        )
+    )
     return ok(view)

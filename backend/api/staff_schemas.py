@@ -80,11 +80,19 @@ class FamilyFile(BaseModel):
 
 
 class HealthView(BaseModel):
+    """The roster's part of a fiche santé; the whole of it (second contact, health-insurance
+    number) is `GET /api/staff/children/{id}/health`."""
+
     allergies: str
+    epipen: bool
     medication: str
+    conditions: str
     glasses: bool
     emergency_contact_name: str
     emergency_contact_phone: str
+    may_give_first_aid: bool | None
+    may_photograph: bool | None
+    may_leave_alone: bool | None
 
 
 class RosterChild(BaseModel):

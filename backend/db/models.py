@@ -91,8 +91,32 @@ class HealthRecord(Base):
     emergency_contact_name: Mapped[str] = mapped_column(String(120), default="")
     emergency_contact_phone: Mapped[str] = mapped_column(String(20), default="")
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # What the form served by the backend adds (backend.domain.health_form).
+    epipen: Mapped[bool] = mapped_column(Boolean, default=False)
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    emergency_contact_relation: Mapped[str] = mapped_column(String(60), default="")
+    second_contact_name: Mapped[str] = mapped_column(String(120), default="")
+    second_contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    # The health-insurance number and its expiry, sealed (backend.services.sealing_key): never
+    # stored, logged or shown in the clear outside the form and the animators' route.
+    insurance_sealed: Mapped[str | None] = mapped_column(String(300))
+    # Authorisations: None until the family answered.
+    may_give_first_aid: Mapped[bool | None] = mapped_column(Boolean)
+    may_photograph: Mapped[bool | None] = mapped_column(Boolean)
+    may_leave_alone: Mapped[bool | None] = mapped_column(Boolean)
 
     person: Mapped[Person] = relationship(back_populates="health")
+
+
+class HealthReminder(Base):
+    """A reminder sent for a missing fiche santé before a camp week: at most one per child and
+    starting date, so the daily job never repeats itself."""
+
+    __tablename__ = "health_reminder"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 # --------------------------------------------------------------------------- catalog

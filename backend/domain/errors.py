@@ -58,6 +58,10 @@ HTTP_STATUS: Final[dict[str, int]] = {
     # it instead), or with a contact check that was never verified or has lapsed.
     "family_exists": 409,
     "contact_not_verified": 403,
+    # A fiche santé link (/sante/<token>) that was altered, or whose child left the file; one
+    # past its expiry.
+    "health_link_invalid": 404,
+    "health_link_expired": 410,
 }
 
 CODES: Final[frozenset[str]] = frozenset(HTTP_STATUS)

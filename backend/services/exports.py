@@ -104,7 +104,7 @@ def _registration_row(line: Line, year: int) -> list[Any]:
 def health_csv(db: Session, group_id: int, *, actor: Actor, clock: Clock) -> str:
     """A group's children and their health records, from the roster its animators may read
     (`staff.group_roster` checks the role and the assignment)."""
-    roster = staff.group_roster(db, group_id, actor=actor)
+    roster = staff.group_roster(db, group_id, actor=actor, clock=clock)
     fields: list[str] = []
     for child in roster["children"]:
         for key in child["health"] or {}:

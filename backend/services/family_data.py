@@ -24,7 +24,7 @@ from backend.db.models import (
     AccountStatus,
     Cart,
     Family,
-    HealthRecord,
+    HealthReminder,
     Line,
     LineStatus,
     Order,
@@ -34,7 +34,7 @@ from backend.db.notifications import Notification
 from backend.domain.errors import RegistrationError
 from backend.domain.roles import Action, StaffRefusal, require
 from backend.domain.states import IN_CART, PLACE_HOLDING
-from backend.services import audit, staff, views
+from backend.services import audit, health_records, staff, views
 from backend.services.audit import Actor
 from backend.settings import Settings
 
@@ -58,19 +58,6 @@ def _lines(db: Session, family_id: int) -> list[Line]:
     )
 
 
-def _health(record: HealthRecord | None) -> dict[str, Any] | None:
-    if record is None:
-        return None
-    return {
-        "allergies": record.allergies,
-        "medication": record.medication,
-        "glasses": record.glasses,
-        "emergency_contact_name": record.emergency_contact_name,
-        "emergency_contact_phone": record.emergency_contact_phone,
-        "updated_at": views.iso(record.updated_at),
-    }
-
-
 def _message(n: Notification) -> dict[str, Any]:
     # A one-time code is a credential, not the family's data: its text is not exported.
     return {
@@ -87,7 +74,12 @@ def _message(n: Notification) -> dict[str, Any]:
 
 
 def export_family(
-    db: Session, client_number: str, *, clock: Clock, actor: Actor
+    db: Session,
+    client_number: str,
+    *,
+    clock: Clock,
+    actor: Actor,
+    settings: Settings,
 ) -> dict[str, Any]:
     """Everything held about the family: file, members (health records included: the data
     is theirs), lines, orders with installments and refunds, messages sent."""
@@ -109,7 +101,7 @@ def export_family(
             "is_adult": p.is_adult,
             "is_payer": p.is_payer,
             "tshirt_size": p.tshirt_size,
-            "health": _health(p.health),
+            "health": health_records.record_dict(p.health, settings),
         }
         for p in family.members
     ]
@@ -180,6 +172,9 @@ def delete_family(
             )
             cancelled.append(line.id)
     kept = {line.person_id for line in lines}
+    db.execute(
+        delete(HealthReminder).where(HealthReminder.person_id.in_([p.id for p in family.members]))
+    )
     removed_people = 0
     for person in list(family.members):
         if person.id in kept:

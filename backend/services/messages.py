@@ -16,6 +16,7 @@ from backend.db.notifications import Channel
 from backend.i18n import _, format_date, format_money, ngettext
 from backend.services import message_format as fmt
 from backend.services import registration_messages
+from backend.services.health_messages import render_health_reminder
 
 
 def _render_otp(p: Mapping[str, Any], channel: Channel) -> fmt.Rendered:
@@ -284,6 +285,7 @@ _RENDERERS: dict[str, Callable[[Mapping[str, Any], Channel], fmt.Rendered]] = {
     "account_approved": _render_account_approved,
     "registration_cancelled": _render_registration_cancelled,
     "payment_amount_refunded": _render_payment_amount_refunded,
+    "health_record_reminder": render_health_reminder,
 }
 
 KINDS = frozenset(_RENDERERS)
@@ -311,7 +313,7 @@ def content_expires_at(kind: str, params: Mapping[str, object], now: datetime) -
     confirmation, a refund notice)."""
     if kind == "otp":
         return now + timedelta(minutes=fmt.branding().otp_minutes)
-    if kind in ("payment_link", "installment_failed"):
+    if kind in ("payment_link", "installment_failed", "health_record_reminder"):
         return _instant(params.get("expires_at"))
     if kind == "waitlist_offer":
         return _instant(params.get("deadline"))

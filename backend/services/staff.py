@@ -234,9 +234,10 @@ def family_file(
     }
 
 
-def group_roster(db: Session, group_id: int, *, actor: Actor) -> dict[str, Any]:
+def group_roster(db: Session, group_id: int, *, actor: Actor, clock: Clock) -> dict[str, Any]:
     """The children registered (confirmed) in a group's sessions, with their health records:
-    only for an animator assigned to that group (`roles.may_read_roster`)."""
+    only for an animator assigned to that group (`roles.may_read_roster`). Audited like any
+    reading of health records (`roster_read`: the group and how many children, nothing else)."""
     require(actor.role, Action.READ_ROSTER)
     group = db.get(Group, group_id)
     if group is None:
@@ -263,11 +264,20 @@ def group_roster(db: Session, group_id: int, *, actor: Actor) -> dict[str, Any]:
                 "sessions": [],
                 "health": None if health is None else {
                     "allergies": health.allergies,
+                    "epipen": health.epipen,
                     "medication": health.medication,
+                    "conditions": health.conditions,
                     "glasses": health.glasses,
                     "emergency_contact_name": health.emergency_contact_name,
                     "emergency_contact_phone": health.emergency_contact_phone,
+                    "may_give_first_aid": health.may_give_first_aid,
+                    "may_photograph": health.may_photograph,
+                    "may_leave_alone": health.may_leave_alone,
                 },
             }
         child["sessions"].append(week)
+    audit.record(
+        db, actor, "roster_read", target_type="group", target_id=group.id, clock=clock,
+        detail={"children": len(children)},
+    )
     return {"group_id": group.id, "label": group.label, "children": list(children.values())}

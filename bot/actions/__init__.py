@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     conversation,
     help,
     helpdesk_faq,
+    helpdesk_health,
     helpdesk_human,
     helpdesk_human_signup,
     helpdesk_state,

@@ -128,6 +128,10 @@ class Backend:
     async def family(self, token: str) -> dict[str, Any]:
         return await self._cached(("family", token), 30.0, "/api/family", token)
 
+    async def health_links(self, token: str) -> dict[str, Any]:
+        """A fresh signed link to each child's fiche santé (never cached: each is new)."""
+        return await self.request("POST", "/api/family/health-links", token=token)
+
     async def season(self, token: str | None = None) -> dict[str, Any]:
         return await self._cached(("season", token), 30.0, "/api/season", token)
 

@@ -17,6 +17,7 @@ STRONG = {
     "STAFF_SECRET": "t" * 32,
     "LINK_SECRET": "l" * 32,
     "WIDGET_SECRET": "w" * 32,
+    "HEALTH_KEY": "h" * 32,
     "STRIPE_SECRET_KEY": "sk_live_" + "k" * 24,
     "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "p" * 24,
     "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 24,

@@ -17,6 +17,7 @@ def test_development_secrets_are_reported() -> None:
         service_secret="s" * 32,
         link_secret="l" * 32,
         widget_secret="w" * 32,
+        health_key="h" * 32,
         stripe_secret_key="sk_live_" + "k" * 24,
         stripe_publishable_key="pk_live_" + "p" * 24,
         stripe_webhook_secret="whsec_" + "w" * 24,

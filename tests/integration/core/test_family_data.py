@@ -66,10 +66,12 @@ def test_export_has_everything_held_on_the_family_but_no_one_time_code(h: Harnes
     code_text = h.notifications("otp", julie)[-1].body
 
     with pytest.raises(RegistrationError) as refused:
-        h.run(lambda db: family_data.export_family(db, "100001", clock=h.clock, actor=HELP))
+        h.run(lambda db: family_data.export_family(
+            db, "100001", clock=h.clock, actor=HELP, settings=h.settings))
     assert refused.value.code == "staff_forbidden"
 
-    data = h.run(lambda db: family_data.export_family(db, "100001", clock=h.clock, actor=COORD))
+    data = h.run(lambda db: family_data.export_family(
+        db, "100001", clock=h.clock, actor=COORD, settings=h.settings))
     assert data["family"]["phone"] == "+14185550101"
     assert data["family"]["email"] == "julie.tremblay@example.com"
     lea = next(m for m in data["members"] if m["first_name"] == "Léa")

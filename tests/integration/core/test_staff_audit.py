@@ -116,15 +116,21 @@ def test_an_animator_reads_only_their_groups_roster_with_health_records(h: Harne
     other = h.run(lambda db: db.get(ActivitySession, other_week).group_id)
     mine = Actor(staff_id=None, username="anim", role="animator", via="api", groups=(group,))
 
-    roster = h.run(lambda db: staff.group_roster(db, group, actor=mine))
+    roster = h.run(lambda db: staff.group_roster(db, group, actor=mine, clock=h.clock))
     (child,) = roster["children"]
     assert child["first_name"] == "Léa" and child["sessions"] == [2]
     assert child["health"]["allergies"] == "Arachides"
+    assert child["health"]["epipen"] is True and child["health"]["may_leave_alone"] is False
+    (read,) = [e for e in _audit(h) if e["action"] == "roster_read"]
+    assert read["actor"] == "anim" and read["target"] == ("group", str(group))
+    assert read["detail"] == {"children": 1}
 
     for actor, group_id in ((mine, other), (COORD, group), (HELP, group)):
         with pytest.raises(RegistrationError) as refused:
-            h.run(lambda db, a=actor, g=group_id: staff.group_roster(db, g, actor=a))
+            h.run(lambda db, a=actor, g=group_id: staff.group_roster(
+                db, g, actor=a, clock=h.clock))
         assert refused.value.code == "staff_forbidden"
+    assert len([e for e in _audit(h) if e["action"] == "roster_read"]) == 1  # refusals: none
     # The help desk's view of the same family carries no health data.
     file = h.run(lambda db: staff.family_file(db, "100001", clock=h.clock,
                                               settings=h.settings, actor=HELP))
