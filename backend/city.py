@@ -22,7 +22,12 @@ Clock = Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}$")]
 
 class HelpDesk(BaseModel):
     hours: dict[Annotated[int, Field(ge=1, le=7)], tuple[Clock, Clock]]
-    registration_night_until: Clock | None = None
+
+    def as_setting(self) -> str:
+        """The hours in HELP_DESK_HOURS's form ("1 08:30-16:30; 2 …"), the setting's default."""
+        return "; ".join(
+            f"{day} {opens}-{closes}" for day, (opens, closes) in sorted(self.hours.items())
+        )
 
 
 class Urls(BaseModel):
@@ -34,9 +39,10 @@ class Urls(BaseModel):
 
 
 class Refunds(BaseModel):
-    full_until_days_before_start: Annotated[int, Field(ge=0)]
-    full_percent: Annotated[int, Field(ge=0, le=100)]
-    late_percent: Annotated[int, Field(ge=0, le=100)]
+    """The parameters of the one refund rule (backend.domain.refunds.RefundPolicy)."""
+
+    fee_cents: Annotated[int, Field(ge=0)] = 0
+    deadline_days: Annotated[int, Field(ge=0)] | None = None
 
 
 class Policies(BaseModel):

@@ -214,7 +214,7 @@ class Settings:
             city_name=env.get("CITY_NAME", city.name),
             city_phone=env.get("CITY_PHONE", city.phone),
             city_hours=env.get("CITY_HOURS", base.city_hours),
-            help_desk_hours=env.get("HELP_DESK_HOURS", base.help_desk_hours),
+            help_desk_hours=env.get("HELP_DESK_HOURS", city.help_desk.as_setting()),
             hold_minutes=int(env.get("HOLD_MINUTES", city.policies.hold_minutes)),
             rush_idle_grace_minutes=int(
                 env.get("RUSH_IDLE_GRACE_MINUTES", base.rush_idle_grace_minutes)
@@ -225,9 +225,13 @@ class Settings:
             offer_hours=int(env.get("OFFER_HOURS", city.policies.offer_hours)),
             pay_link_minutes=int(env.get("PAY_LINK_MINUTES", city.policies.pay_link_minutes)),
             cancellation_fee_cents=int(
-                env.get("CANCELLATION_FEE_CENTS", base.cancellation_fee_cents)
+                env.get("CANCELLATION_FEE_CENTS", city.policies.refunds.fee_cents)
             ),
-            refund_deadline_days=_optional_int(env.get("REFUND_DEADLINE_DAYS")),
+            refund_deadline_days=(
+                _optional_int(env["REFUND_DEADLINE_DAYS"])
+                if "REFUND_DEADLINE_DAYS" in env
+                else city.policies.refunds.deadline_days
+            ),
             db_workers=int(env.get("DB_WORKERS", base.db_workers)),
             sms_backend=env.get("SMS_BACKEND", base.sms_backend),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),

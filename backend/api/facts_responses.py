@@ -9,7 +9,6 @@ class CityLine(BaseModel):
     name: str
     phone: str
     hours: dict[str, list[str]]  # ISO weekday → [opens, closes], city time ("08:30")
-    registration_night_until: str | None = None
 
 
 class CityUrls(BaseModel):
@@ -29,10 +28,12 @@ class SeasonDates(BaseModel):
     releve24_by: str
 
 
-class RefundTiers(BaseModel):
-    full_until_days_before_start: int
-    full_percent: int
-    late_percent: int
+class RefundPolicy(BaseModel):
+    """What a cancelled registration gives back: what was paid less `fee_cents`, when cancelled at
+    least `deadline_days` before its first day (null: up to the day before)."""
+
+    fee_cents: int
+    deadline_days: int | None
 
 
 class CityPolicies(BaseModel):
@@ -41,8 +42,7 @@ class CityPolicies(BaseModel):
     offer_hours: int
     two_installments_min_cents: int
     first_installment_percent: int
-    cancellation_fee_cents: int
-    refunds: RefundTiers
+    refunds: RefundPolicy
     resident_proofs: list[str]
     what_to_bring: list[str]
     browsers: list[str]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from backend.city import City
 from backend.db.models import Group, Program
 from backend.db.models import Session as ActivitySession
-from backend.domain import installments, pricing
+from backend.domain import help_desk, installments, pricing
 from backend.domain.errors import RegistrationError
 from backend.domain.states import Category
 from backend.services import queries, views
@@ -28,8 +28,13 @@ def facts_view(db: Session, *, city: City, settings: Settings) -> dict[str, Any]
         "city": {
             "name": settings.city_name,
             "phone": settings.city_phone,
-            "hours": {str(day): list(span) for day, span in sorted(city.help_desk.hours.items())},
-            "registration_night_until": city.help_desk.registration_night_until,
+            # the hours the help desk keeps (HELP_DESK_HOURS, the city's file by default): the
+            # bot says these, and offers a callback outside them
+            "hours": {
+                str(day): [min(o.opens for o in spans).strftime("%H:%M"),
+                           max(o.closes for o in spans).strftime("%H:%M")]
+                for day, spans in sorted(help_desk.parse_hours(settings.help_desk_hours).items())
+            },
         },
         "urls": city.urls.model_dump(),
         "season": {
@@ -47,9 +52,11 @@ def facts_view(db: Session, *, city: City, settings: Settings) -> dict[str, Any]
             "offer_hours": settings.offer_hours,
             "two_installments_min_cents": installments.MIN_TWO_INSTALLMENTS_CENTS,
             "first_installment_percent": first_cents * 100 // 100_00,
-            "cancellation_fee_cents": settings.cancellation_fee_cents,
-            "refund_deadline_days": settings.refund_deadline_days,
-            "refunds": city.policies.refunds.model_dump(),
+            # the settings the cancellations run with (the city's file sets their defaults)
+            "refunds": {
+                "fee_cents": settings.cancellation_fee_cents,
+                "deadline_days": settings.refund_deadline_days,
+            },
             "resident_proofs": city.policies.resident_proofs,
             "what_to_bring": city.policies.what_to_bring,
             "browsers": city.policies.browsers,

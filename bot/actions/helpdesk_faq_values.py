@@ -60,9 +60,6 @@ def hours_text(city: Mapping[str, Any], domain: Domain) -> str:
                     **values,
                 )
             )
-    night = city.get("registration_night_until")
-    if night:
-        parts.append(fragment(domain, "utter_fragment_faq_hours_night", until=clock_text(night)))
     return " ; ".join(parts)
 
 
@@ -70,7 +67,8 @@ def facts_values(facts: Mapping[str, Any], domain: Domain) -> dict[str, Any]:
     city, urls = facts["city"], facts["urls"]
     season, policies = facts["season"], facts["policies"]
     refunds = policies["refunds"]
-    fee = int(policies.get("cancellation_fee_cents") or 0)
+    fee = int(refunds.get("fee_cents") or 0)
+    deadline = refunds.get("deadline_days")
     return {
         "help_phone": city["phone"],
         "help_hours": hours_text(city, domain),
@@ -88,9 +86,11 @@ def facts_values(facts: Mapping[str, Any], domain: Domain) -> dict[str, Any]:
         "offer_hours": policies["offer_hours"],
         "min_two_payments": money(int(policies["two_installments_min_cents"])),
         "first_percent": policies["first_installment_percent"],
-        "full_refund_days": refunds["full_until_days_before_start"],
-        "full_refund_percent": refunds["full_percent"],
-        "late_refund_percent": refunds["late_percent"],
+        "refund_until": (
+            fragment(domain, "utter_fragment_faq_refund_deadline", days=deadline)
+            if deadline
+            else fragment(domain, "utter_fragment_faq_refund_eve")
+        ),
         "fee_text": (
             fragment(domain, "utter_fragment_faq_fee", fee=money(fee))
             if fee

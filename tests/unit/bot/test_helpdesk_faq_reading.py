@@ -34,13 +34,11 @@ def test_a_price_question_names_the_activity_and_options() -> None:
     assert read_price_question("c'est combien le soccer", PROGRAMS).program_id == 3
 
 
-def test_hours_are_said_once_per_run_of_days_with_the_night_extension() -> None:
+def test_hours_are_said_once_per_run_of_days() -> None:
     city = {
         "hours": {str(d): ["08:30", "16:30"] for d in range(1, 6)} | {"6": ["09:00", "12:00"]},
-        "registration_night_until": "21:00",
     }
     assert hours_text(city, DOMAIN) == (
-        "du lundi au vendredi, de 8 h 30 à 16 h 30 ; le samedi, de 9 h à 12 h ; "
-        "le soir de l'ouverture des inscriptions, jusqu'à 21 h"
+        "du lundi au vendredi, de 8 h 30 à 16 h 30 ; le samedi, de 9 h à 12 h"
     )
     assert clock_text("16:00") == "16 h" and clock_text("08:05") == "8 h 05"
