@@ -17,13 +17,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
 from backend.db.access import AuditEntry
-from backend.db.models import Line
+from backend.db.models import Family, Line
 from backend.db.waiting_room import Rush, RushEntry
 from backend.demo import seed_demo
 from backend.domain import waiting_room as rules
 from backend.domain.errors import RegistrationError
 from backend.domain.waiting_room import EntryStatus
-from backend.services import cart, checkout, queries, rush_admission, rush_staff, waiting_room
+from backend.services import (
+    cart,
+    checkout,
+    family_data,
+    queries,
+    rush_admission,
+    rush_staff,
+    waiting_room,
+)
 from backend.services.staff import INTERNAL
 from tests.integration.core.helpers import Harness, make_harness
 
@@ -185,6 +193,12 @@ def test_an_idle_family_lets_the_next_one_in_after_the_grace(h: Harness) -> None
     assert place(h, second)["status"] == "admitted"
     entry = h.run(lambda db: db.scalar(select(RushEntry).where(RushEntry.family_id == first)))
     assert entry.finished_because == rules.Release.IDLE
+    # the family's Loi 25 export says it too
+    client_number = h.run(lambda db: db.get(Family, first).client_number)
+    exported = h.run(lambda db: family_data.export_family(
+        db, client_number, clock=h.clock, actor=INTERNAL))
+    assert [(e["status"], e["finished_because"]) for e in exported["waiting_room"]] == [
+        ("finished", "idle")]
 
 
 def test_a_checkout_or_holds_running_out_end_the_turn(h: Harness) -> None:
