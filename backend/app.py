@@ -35,7 +35,7 @@ from backend.api import checkout as checkout_routes
 from backend.api import family as family_routes
 from backend.api import identify as identify_routes
 from backend.api import pay as pay_routes
-from backend.api import rate_limit
+from backend.api import rate_limit, staff_exports
 from backend.api import sms as sms_routes
 from backend.api import staff as staff_routes
 from backend.api import staff_rush as staff_rush_routes
@@ -123,6 +123,7 @@ def create_app(
         staff_routes,
         staff_rush_routes,
         waiting_room_routes,
+        staff_exports,
     ):
         app.blueprint(module.bp)
     if settings.demo_mode:
@@ -236,8 +237,14 @@ async def dispatch_outbox(app: Sanic[Any, Any]) -> int:
     st = app_state(app)
     async with st.dispatch_lock:
         return await dispatch.dispatch_pending(
-            st.session_factory, clock=st.clock, sms=st.sms, email=st.email, run_sync=st.run_sync
+            st.session_factory,
+            clock=st.clock,
+            sms=st.sms,
+            email=st.email,
+            run_sync=st.run_sync,
+            capacity=st.settings.sending_capacity(),
         )
+
 
 
 async def run_jobs_once(app: Sanic[Any, Any]) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from backend.domain.sms_pacing import SendingCapacity
+
 
 def _flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
@@ -52,6 +54,12 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_from_number: str = ""
     twilio_api_base: str = ""  # tests point the real library at a local server
+    # Sending through a Twilio Messaging Service (a pool of numbers, or a short code) instead of
+    # one number; and what the numbers carry (docs/DEPLOYMENT.md "Sizing the sending numbers").
+    twilio_messaging_service_sid: str = ""
+    sms_senders: int = 1
+    sms_segments_per_second: float = 1.0
+    sms_reply_share: float = 0.5
     email_backend: str = "outbox"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
@@ -108,6 +116,16 @@ class Settings:
         }
         return [name for name, (value, default) in secrets.items() if value == default or not value]
 
+    def sending_capacity(self) -> SendingCapacity | None:
+        """What the city's numbers carry; None when texts only stay in the outbox (the demo)."""
+        if self.sms_backend != "twilio":
+            return None
+        return SendingCapacity(
+            senders=self.sms_senders,
+            segments_per_second=self.sms_segments_per_second,
+            reply_share=self.sms_reply_share,
+        )
+
     def delivery_problems(self) -> list[str]:
         """Why textos or courriels would never reach a parent, naming the settings to fix.
 
@@ -125,7 +143,10 @@ class Settings:
                 for name, value in (
                     ("TWILIO_ACCOUNT_SID", self.twilio_account_sid),
                     ("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
-                    ("TWILIO_FROM_NUMBER", self.twilio_from_number),
+                    (
+                        "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID",
+                        self.twilio_from_number or self.twilio_messaging_service_sid,
+                    ),
                 )
                 if not value
             ]
@@ -180,6 +201,12 @@ class Settings:
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
             twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),
             twilio_api_base=env.get("TWILIO_API_BASE", ""),
+            twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+            sms_senders=int(env.get("SMS_SENDERS", base.sms_senders)),
+            sms_segments_per_second=float(
+                env.get("SMS_SEGMENTS_PER_SECOND", base.sms_segments_per_second)
+            ),
+            sms_reply_share=float(env.get("SMS_REPLY_SHARE", base.sms_reply_share)),
             email_backend=env.get("EMAIL_BACKEND", base.email_backend),
             smtp_host=env.get("SMTP_HOST", base.smtp_host),
             smtp_port=int(env.get("SMTP_PORT", base.smtp_port)),

@@ -51,7 +51,7 @@ from backend.db.models import Family
 from backend.domain.errors import RegistrationError
 from backend.domain.roles import Action, Role, StaffRefusal, require
 from backend.i18n import error_message
-from backend.services import audit, dispatch, family_data, staff, staff_accounts
+from backend.services import audit, dispatch, exports, family_data, staff, staff_accounts
 from backend.services.audit import Actor
 from backend.settings import Settings
 
@@ -130,6 +130,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="Loi 25: write everything held on a family to a file")
     p.add_argument("client_number")
     p.add_argument("--out", required=True, help="JSON file to write (created, mode 600)")
+    p = sub.add_parser("csv", help="CSV for a spreadsheet: registrations, or a group's health "
+                       "records (audited)")
+    p.add_argument("what", choices=["registrations", "health"])
+    p.add_argument("--season", type=int, help="registrations: the season's id")
+    p.add_argument("--group", type=int, help="one group only (required for health)")
+    p.add_argument("--out", required=True, help="CSV file to write (created, mode 600)")
     p = sub.add_parser("delete", help="Loi 25: delete a family's personal data")
     p.add_argument("client_number")
     p.add_argument(
@@ -259,6 +265,28 @@ def _export(args: argparse.Namespace, ctx: Context, staff_name: str | None) -> d
     return ctx.run(export)
 
 
+def _csv(args: argparse.Namespace, ctx: Context, staff_name: str | None) -> dict[str, Any]:
+    def export(db: Session) -> dict[str, Any]:
+        who = _actor(db, staff_name)
+        if args.what == "health":
+            if args.group is None:
+                raise RegistrationError("invalid_request", field="group")
+            body = exports.health_csv(db, args.group, actor=who, clock=ctx.clock)
+        else:
+            if args.season is None:
+                raise RegistrationError("invalid_request", field="season")
+            body = exports.registrations_csv(
+                db, season_id=args.season, group_id=args.group, actor=who, clock=ctx.clock
+            )
+        # Written before the transaction commits: no audit row for a file that was not made.
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fp:
+            fp.write(body)
+        return {"written": args.out, "rows": body.count("\r\n") - 1}
+
+    return ctx.run(export)
+
+
 def _act(args: argparse.Namespace, ctx: Context) -> Any:
     """The commands done for a staff account (`--staff`)."""
     name = args.staff
@@ -283,6 +311,8 @@ def _act(args: argparse.Namespace, ctx: Context) -> Any:
         return ctx.run(lambda db: _audit(db, args, _actor(db, name)))
     if args.command == "export":
         return _export(args, ctx, name)
+    if args.command == "csv":
+        return _csv(args, ctx, name)
     if args.command == "revoke-sessions":
         return ctx.run(lambda db: staff.revoke_family_sessions(
             db, args.client_number, clock=ctx.clock, actor=_actor(db, name)))

@@ -45,6 +45,7 @@ class TwilioSmsSender:
         account_sid: str,
         auth_token: str,
         from_number: str,
+        messaging_service_sid: str = "",
         api_base: str = "",
         timeout: float = 10.0,
     ) -> None:
@@ -52,11 +53,16 @@ class TwilioSmsSender:
             _RebasedHttpClient(api_base, timeout) if api_base else TwilioHttpClient(timeout=timeout)
         )
         self._client = Client(account_sid, auth_token, http_client=http_client)
-        self._from = from_number
+        # A Messaging Service spreads the texts over its pool of numbers (or its short code).
+        self._sender: dict[str, str] = (
+            {"messaging_service_sid": messaging_service_sid}
+            if messaging_service_sid
+            else {"from_": from_number}
+        )
 
     def _send_blocking(self, to: str, body: str) -> str:
         try:
-            message = self._client.messages.create(to=to, from_=self._from, body=body)
+            message = self._client.messages.create(to=to, body=body, **self._sender)
         except TwilioRestException as error:
             raise _refusal(error) from None
         except requests.Timeout:
@@ -98,6 +104,7 @@ def sms_sender_from_settings(settings: Any) -> SmsSender:
             account_sid=settings.twilio_account_sid,
             auth_token=settings.twilio_auth_token,
             from_number=settings.twilio_from_number,
+            messaging_service_sid=settings.twilio_messaging_service_sid,
             api_base=settings.twilio_api_base,
         )
     return LogOnlySmsSender()

@@ -24,6 +24,11 @@ class AuditQuery(Body):
     before_id: Id | None = None
 
 
+class RegistrationsExportQuery(Body):
+    season_id: Id
+    group_id: Id | None = None
+
+
 class StaffIdentity(BaseModel):
     username: str
     role: str

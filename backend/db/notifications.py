@@ -39,7 +39,11 @@ class Notification(Base):
     """The outbox: written in the same transaction as what it announces, sent afterwards."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_pending", "status", "id"),)
+    __table_args__ = (
+        Index("ix_notification_pending", "status", "id"),
+        # The SMS queue in the order it is sent (backend/domain/sms_pacing.py).
+        Index("ix_notification_sms_queue", "channel", "status", "priority", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"), index=True)
@@ -58,6 +62,19 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(String(40))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Sending order and cost on the SMS numbers (backend/domain/sms_pacing.py).
+    priority: Mapped[int] = mapped_column(Integer, default=2)
+    segments: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class SmsPace(Base):
+    """When the sending numbers are next free for the outbox: one row, moved forward under a row
+    lock by whichever dispatcher hands a text over, so every worker shares one rate."""
+
+    __tablename__ = "sms_pace"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    next_free_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class SmsOptOut(Base):

@@ -15,6 +15,9 @@ is a code a newer one replaced (`outbox.SUPERSEDED_BY_NEWER`). As soon as one se
 succeeds after failures, that channel's waiting retries are due again at once: after an outage
 the backlog leaves on the next pass, not at each message's own pace. Within a pass, a channel
 that failed is not tried again: its other messages wait for the next pass.
+
+Texts are claimed in priority order and, with a `SendingCapacity`, paced to what the sending
+numbers carry (`backend.domain.sms_pacing`, docs/DEPLOYMENT.md "Sizing the sending numbers").
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +39,9 @@ from backend.adapters.clock import Clock
 from backend.adapters.ports import DeliveryError, EmailSender, SmsSender
 from backend.db.engine import transaction
 from backend.db.notifications import Channel, Notification, NotificationStatus
+from backend.domain import sms_pacing
+from backend.domain.sms_pacing import SendingCapacity
+from backend.services import sms_queue
 from backend.services.outbox import SUPERSEDED_BY_NEWER, is_opted_out
 
 log = logging.getLogger(__name__)
@@ -94,55 +100,117 @@ async def _to_thread(fn: Callable[[], T]) -> T:
 
 
 def _claim(
-    session_factory: sessionmaker[Session], clock: Clock, limit: int, policy: RetryPolicy
+    session_factory: sessionmaker[Session],
+    clock: Clock,
+    limit: int,
+    policy: RetryPolicy,
+    capacity: SendingCapacity | None = None,
 ) -> list[_Job]:
-    """Due rows, locked and leased to this dispatcher; lapsed ones expired, SMS to opted-out
-    numbers suppressed."""
+    """Up to `limit` due rows, locked and leased to this dispatcher; lapsed ones expired, SMS
+    to opted-out numbers suppressed. Texts first, in priority order, and with a `capacity` only
+    as many as the sending numbers carry (backend/domain/sms_pacing.py); then courriels in the
+    order they were written."""
     now = clock.now()
-    jobs: list[_Job] = []
+    lease_until = now + timedelta(seconds=policy.lease_seconds)
     with transaction(session_factory) as db:
-        due = or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now)
-        rows = db.scalars(
-            select(Notification)
-            .where(
-                Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]),
-                due,
-            )
-            .order_by(Notification.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        lease_until = now + timedelta(seconds=policy.lease_seconds)
-        newest = _newest(db, rows)
-        for row in rows:
-            if row.expires_at is not None and row.expires_at <= now:
+        texts = _claim_texts(db, now, limit, capacity)
+        courriels = _claim_courriels(db, now, limit - len(texts))
+        return [_lease(row, lease_until) for row in [*texts, *courriels]]
+
+
+def _claim_texts(
+    db: Session, now: datetime, limit: int, capacity: SendingCapacity | None
+) -> list[Notification]:
+    # The pace row serialises the texts' claims across dispatchers, so they share one rate.
+    pace = sms_queue.pace_for_update(db, now) if capacity is not None else None
+    if (
+        pace is not None
+        and capacity is not None
+        and not sms_pacing.may_hand_over(pace.next_free_at, now, capacity)
+    ):
+        return []
+    rows = db.scalars(
+        _due(Channel.SMS, now).order_by(Notification.priority, Notification.id).limit(limit)
+    ).all()
+    newest = _newest(db, rows)
+    taken: list[Notification] = []
+    for row in rows:
+        if pace is not None and capacity is not None:
+            if not sms_pacing.may_hand_over(pace.next_free_at, now, capacity):
+                break
+            if not _still_worth_sending(db, row, now, newest):
+                continue
+            if sms_pacing.arrives_too_late(max(pace.next_free_at, now), row.expires_at, capacity):
                 row.status = NotificationStatus.EXPIRED
                 row.next_attempt_at = None
+                row.last_error = "late"
                 continue
-            if newest.get((row.family_id, row.kind, row.channel), row.id) > row.id:
-                row.status = NotificationStatus.EXPIRED
-                row.next_attempt_at = None
-                row.last_error = "superseded"
-                continue
-            if row.channel is Channel.SMS and is_opted_out(db, row.recipient):
-                row.status = NotificationStatus.SUPPRESSED
-                row.next_attempt_at = None
-                continue
-            row.status = NotificationStatus.SENDING
-            row.next_attempt_at = lease_until
-            jobs.append(
-                _Job(
-                    row.id,
-                    row.kind,
-                    row.channel,
-                    row.recipient,
-                    row.subject,
-                    row.body,
-                    row.attempts,
-                    row.expires_at,
-                )
+            pace.next_free_at = sms_pacing.booked_after(
+                pace.next_free_at, now, row.segments, capacity
             )
-    return jobs
+        elif not _still_worth_sending(db, row, now, newest):
+            continue
+        taken.append(row)
+    return taken
+
+
+def _claim_courriels(db: Session, now: datetime, limit: int) -> list[Notification]:
+    if limit <= 0:
+        return []
+    rows = db.scalars(_due(Channel.EMAIL, now).order_by(Notification.id).limit(limit)).all()
+    newest = _newest(db, rows)
+    return [row for row in rows if _still_worth_sending(db, row, now, newest)]
+
+
+def _due(channel: Channel, now: datetime) -> Select[Notification]:
+    return (
+        select(Notification)
+        .where(
+            Notification.channel == channel,
+            Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]),
+            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+        )
+        .with_for_update(skip_locked=True)
+    )
+
+
+def _still_worth_sending(
+    db: Session,
+    row: Notification,
+    now: datetime,
+    newest: dict[tuple[int | None, str, Channel], int],
+) -> bool:
+    """False (and the row closed) for a lapsed content, a code a newer one replaced, or a text
+    to a number that opted out."""
+    if row.expires_at is not None and row.expires_at <= now:
+        row.status = NotificationStatus.EXPIRED
+        row.next_attempt_at = None
+        return False
+    if newest.get((row.family_id, row.kind, row.channel), row.id) > row.id:
+        row.status = NotificationStatus.EXPIRED
+        row.next_attempt_at = None
+        row.last_error = "superseded"
+        return False
+    if row.channel is Channel.SMS and is_opted_out(db, row.recipient):
+        row.status = NotificationStatus.SUPPRESSED
+        row.next_attempt_at = None
+        return False
+    return True
+
+
+def _lease(row: Notification, until: datetime) -> _Job:
+    row.status = NotificationStatus.SENDING
+    row.next_attempt_at = until
+    return _Job(
+        row.id,
+        row.kind,
+        row.channel,
+        row.recipient,
+        row.subject,
+        row.body,
+        row.attempts,
+        row.expires_at,
+    )
 
 
 def _newest(
@@ -255,15 +323,19 @@ async def dispatch_pending(
     run_sync: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
     rng: random.Random | None = None,
+    capacity: SendingCapacity | None = None,
 ) -> int:
-    """Send what is due in the outbox; returns how many messages were sent.
+    """Send what is due in the outbox; returns how many messages were sent. With a `capacity`,
+    texts are paced to what the sending numbers carry, most urgent first.
 
     Database work runs through `run_sync` (the app's bounded thread pool; a plain thread by
     default) so the event loop never blocks. Any number of dispatchers may run at once.
     """
     run = run_sync or _to_thread
     chance = rng or random.Random()
-    jobs: list[_Job] = await run(lambda: _claim(session_factory, clock, limit, policy))
+    jobs: list[_Job] = await run(
+        lambda: _claim(session_factory, clock, limit, policy, capacity)
+    )
     sent = 0
     failed_channels: set[Channel] = set()
     caught_up: set[Channel] = set()

@@ -31,7 +31,7 @@ from backend.db.access import ChallengeStatus, IdentityChallenge
 from backend.db.models import AccountStatus, Family
 from backend.db.notifications import Channel
 from backend.domain.errors import RegistrationError
-from backend.services import auth, outbox, phones
+from backend.services import auth, outbox, phones, sms_queue
 from backend.services.family import family_view
 from backend.settings import Settings
 
@@ -54,10 +54,26 @@ def _new_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
-def _channel_for(db: Session, family: Family) -> Channel:
-    if family.phone_can_text and not outbox.is_opted_out(db, family.phone):
+def _channel_for(
+    db: Session, family: Family, *, now: datetime, settings: Settings
+) -> Channel:
+    """By texto when the phone can take one; by courriel when it cannot, or when the texto
+    queue is so long tonight that the code would land after it lapsed."""
+    textable = family.phone_can_text and not outbox.is_opted_out(db, family.phone)
+    if not family.email:
         return Channel.SMS
-    return Channel.EMAIL if family.email else Channel.SMS
+    if not textable:
+        return Channel.EMAIL
+    capacity = settings.sending_capacity()
+    if capacity is not None and sms_queue.would_arrive_too_late(
+        db,
+        now=now,
+        kind="otp",
+        expires_at=now + timedelta(minutes=settings.otp_minutes),
+        capacity=capacity,
+    ):
+        return Channel.EMAIL
+    return Channel.SMS
 
 
 def _key(settings: Settings, kind: str, value: str) -> str:
@@ -159,7 +175,11 @@ def start(
         raise RegistrationError("rate_limited")
     if by_family >= MAX_CHALLENGES_PER_HOUR:
         family = None
-    channel = _channel_for(db, family) if family is not None else Channel.SMS
+    channel = (
+        _channel_for(db, family, now=now, settings=settings)
+        if family is not None
+        else Channel.SMS
+    )
     challenge_id = secrets.token_urlsafe(16)
     code = _new_code()
     challenge = IdentityChallenge(
@@ -234,6 +254,7 @@ def resend(db: Session, *, challenge_id: str, clock: Clock, settings: Settings) 
     challenge.expires_at = now + timedelta(minutes=settings.otp_minutes)
     family = db.get(Family, challenge.family_id) if challenge.family_id is not None else None
     if family is not None:
+        challenge.channel = _channel_for(db, family, now=now, settings=settings)
         outbox.enqueue(
             db,
             clock=clock,

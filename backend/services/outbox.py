@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from backend.adapters.clock import Clock
 from backend.db.models import Family
 from backend.db.notifications import Channel, Notification, NotificationStatus, SmsOptOut
+from backend.domain.sms_pacing import priority
+from backend.i18n import sms_segments
 from backend.services import messages
 from backend.services.phones import normalize_phone
 
@@ -102,6 +104,8 @@ def enqueue(
             created_at=now,
             next_attempt_at=now,
             expires_at=expires_at,
+            priority=priority(kind),
+            segments=sms_segments(rendered.body) if channel is Channel.SMS else 1,
         )
         db.add(row)
         rows.append(row)

@@ -60,6 +60,13 @@ class TwilioStandIn:
                             "message": "Service unavailable",
                             "status": 503,
                         }
+                    elif "From" not in form and "MessagingServiceSid" not in form:
+                        status = 400
+                        payload = {
+                            "code": 21603,
+                            "message": "A 'From' or 'MessagingServiceSid' parameter is required.",
+                            "status": 400,
+                        }
                     elif form["To"] in state.invalid_numbers:
                         status = 400
                         payload = {
@@ -74,7 +81,9 @@ class TwilioStandIn:
                             "sid": f"SM{len(state.sent):032x}",
                             "account_sid": SID,
                             "to": form["To"],
-                            "from": form["From"],
+                            # Through a Messaging Service Twilio picks the number later.
+                            "from": form.get("From"),
+                            "messaging_service_sid": form.get("MessagingServiceSid"),
                             "body": form["Body"],
                             "status": "queued",
                         }

@@ -38,6 +38,24 @@ async def test_twilio_library_posts_the_message(fake_twilio: TwilioStandIn) -> N
     assert request["auth"] == f"Basic {expected}"
 
 
+async def test_a_messaging_service_sends_from_its_pool_of_numbers(
+    fake_twilio: TwilioStandIn,
+) -> None:
+    pool = "MG" + "1" * 32
+    sender = TwilioSmsSender(
+        account_sid=SID,
+        auth_token=TOKEN,
+        from_number="+15815550100",
+        messaging_service_sid=pool,
+        api_base=fake_twilio.base,
+    )
+    await sender.send(to="+14185550101", body="Votre code : 123456")
+
+    [request] = fake_twilio.requests
+    assert request["form"]["MessagingServiceSid"] == [pool]
+    assert "From" not in request["form"]  # Twilio picks the pool's number for this recipient
+
+
 async def test_twilio_error_raises(fake_twilio: TwilioStandIn) -> None:
     sender = TwilioSmsSender(
         account_sid=SID, auth_token=TOKEN, from_number="+15815550100", api_base=fake_twilio.base

@@ -232,3 +232,26 @@ def test_loi_25_export_and_delete_through_the_cli(tmp_path: Path) -> None:
     assert [e["action"] for e in entries] == ["family_deleted", "family_exported"]
     assert all(e["actor"] == "coordo" and e["via"] == "cli" for e in entries)
     assert "+1418" not in json.dumps(entries)
+
+
+def test_a_coordinator_writes_the_registrations_csv_and_the_export_is_audited(
+    tmp_path: Path,
+) -> None:
+    settings = _city(tmp_path)
+    target = tmp_path / "inscriptions.csv"
+    code, result, err = _cli(settings, "csv", "registrations", "--out", str(target))
+    assert code == 1 and "invalid_request" in err and not target.exists()  # season required
+
+    code, result, err = _cli(settings, "csv", "registrations", "--season", "1",
+                             "--out", str(target))
+    assert code == 0, err
+    body = target.read_bytes().decode("utf-8")
+    assert body.startswith("\ufeffclient_number;child_last_name;child_first_name")
+    assert result["rows"] == body.count("\r\n") - 1
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    code, again, err = _cli(settings, "csv", "registrations", "--season", "1",
+                            "--out", str(target))
+    assert code == 1 and "existe déjà" in err  # never overwrites a file
+
+    code, entries, _ = _cli(settings, "audit", "--action", "export_registrations")
+    assert code == 0 and len(entries) == 1 and entries[0]["actor"] == "coordo"
