@@ -34,7 +34,7 @@ from backend.db.notifications import Notification
 from backend.domain.errors import RegistrationError
 from backend.domain.roles import Action, StaffRefusal, require
 from backend.domain.states import IN_CART, PLACE_HOLDING
-from backend.services import audit, health_records, staff, views
+from backend.services import audit, health_records, staff, views, waiting_room
 from backend.services.audit import Actor
 from backend.settings import Settings
 
@@ -134,6 +134,7 @@ def export_family(
             for r in refunds
         ],
         "messages": [_message(n) for n in messages],
+        "waiting_room": waiting_room.family_entries(db, family.id),
     }
     audit.record(
         db, actor, "family_exported", target_type="family", target_id=family.id,

@@ -100,6 +100,9 @@ def move(db: Session, rush_id: int, how: str, *, clock: Clock, actor: Actor) -> 
     rush.state = target
     if target == RushState.CLOSED:
         rush.closed_at = clock.now()
+    elif rush.opens_at <= clock.now():
+        # the rate counts running time only: a pause saves up no crowd for its resumption
+        rush.credited_at = clock.now()
     audit.record(db, actor, f"rush_{how}", target_type="rush", target_id=rush.id, clock=clock,
                  detail={"from": before.value, "to": target.value})
     db.flush()

@@ -191,3 +191,25 @@ def guard(db: Session, family_id: int, session_ids: Iterable[int], *, clock: Clo
             position=view["position"],
             estimated_wait_minutes=view["estimated_wait_minutes"],
         )
+
+
+def family_entries(db: Session, family_id: int) -> list[dict[str, Any]]:
+    """The family's places in every waiting room, for its Loi 25 export."""
+    rows = db.execute(
+        select(RushEntry, Rush.season_id)
+        .join(Rush, Rush.id == RushEntry.rush_id)
+        .where(RushEntry.family_id == family_id)
+        .order_by(RushEntry.id)
+    ).all()
+    return [
+        {
+            "rush_id": e.rush_id,
+            "season_id": season_id,
+            "status": e.status.value,
+            "joined_at": views.iso(e.joined_at),
+            "admitted_at": views.iso(e.admitted_at),
+            "finished_at": views.iso(e.finished_at),
+            "finished_because": None if e.finished_because is None else e.finished_because.value,
+        }
+        for e, season_id in rows
+    ]

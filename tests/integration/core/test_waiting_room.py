@@ -17,13 +17,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
 from backend.db.access import AuditEntry
-from backend.db.models import Line
+from backend.db.models import Family, Line
 from backend.db.waiting_room import Rush, RushEntry
 from backend.demo import seed_demo
 from backend.domain import waiting_room as rules
 from backend.domain.errors import RegistrationError
 from backend.domain.waiting_room import EntryStatus
-from backend.services import cart, checkout, queries, rush_admission, rush_staff, waiting_room
+from backend.services import (
+    cart,
+    checkout,
+    family_data,
+    queries,
+    rush_admission,
+    rush_staff,
+    waiting_room,
+)
 from backend.services.staff import INTERNAL
 from tests.integration.core.helpers import Harness, make_harness
 
@@ -129,6 +137,23 @@ def test_admission_by_rate_and_by_cap_both_changed_while_it_runs(h: Harness) -> 
     assert admitted == queued[:45]  # strictly in the order of the line
 
 
+def test_a_pause_lets_no_one_in_and_saves_up_no_crowd(h: Harness) -> None:
+    rush_id = open_rush(h, rate=10, cap=100)
+    queued = families(h, 40)
+    for family in queued:
+        join(h, family)
+    h.run(lambda db: rush_staff.move(db, rush_id, "pause", clock=h.clock, actor=INTERNAL))
+    h.clock.advance(timedelta(minutes=10))
+    assert step(h)["admitted"] == 0
+    paused = place(h, queued[0])
+    assert paused["rush"]["phase"] == "paused" and paused["position"] == 1
+    assert paused["estimated_wait_minutes"] is None and paused["admission_required"] is True
+    h.clock.advance(timedelta(minutes=10))  # no step at all during this part of the pause
+    h.run(lambda db: rush_staff.move(db, rush_id, "resume", clock=h.clock, actor=INTERNAL))
+    h.clock.advance(timedelta(seconds=30))
+    assert step(h)["admitted"] == 5  # the 30 s since resuming, not the 20 min of the pause
+
+
 def test_one_place_per_family_file(h: Harness) -> None:
     open_rush(h)
     first, second = families(h, 2)
@@ -185,6 +210,19 @@ def test_an_idle_family_lets_the_next_one_in_after_the_grace(h: Harness) -> None
     assert place(h, second)["status"] == "admitted"
     entry = h.run(lambda db: db.scalar(select(RushEntry).where(RushEntry.family_id == first)))
     assert entry.finished_because == rules.Release.IDLE
+    # its turn is over: a cart change is refused, and joining again goes to the back
+    with pytest.raises(RegistrationError) as refused:
+        add_week(h, first, child, week=3)
+    assert refused.value.code == "waiting_room" and refused.value.extra["status"] == "finished"
+    third = families(h, 1, first=50)[0]
+    join(h, third)
+    assert join(h, first)["position"] == 2
+    # the family's Loi 25 export says it too
+    client_number = h.run(lambda db: db.get(Family, first).client_number)
+    exported = h.run(lambda db: family_data.export_family(
+        db, client_number, clock=h.clock, actor=INTERNAL))
+    assert [(e["status"], e["finished_because"]) for e in exported["waiting_room"]] == [
+        ("waiting", None)]
 
 
 def test_a_checkout_or_holds_running_out_end_the_turn(h: Harness) -> None:
