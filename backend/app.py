@@ -46,7 +46,8 @@ from backend.api import staff_callbacks as staff_callback_routes
 from backend.api import staff_rush as staff_rush_routes
 from backend.api import waiting_room as waiting_room_routes
 from backend.api import webhook as webhook_routes
-from backend.api.common import AppState, app_state, error_response, ok, state
+from backend.api.app_state import AppState, app_state, state
+from backend.api.bodies import error_response, ok
 from backend.api.openapi_doc import declare_security, json_schema
 from backend.api.responses import Health
 from backend.db.engine import make_engine, make_session_factory, run_transaction

@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend import rush_cli, wiring
 from backend.adapters.clock import Clock, ManualClock, SystemClock, from_local
 from backend.adapters.demo_clock import OffsetClock
-from backend.api.common import jsonable
+from backend.api.bodies import jsonable
 from backend.db.access import StaffAccount
 from backend.db.engine import make_engine, make_session_factory, run_transaction
 from backend.db.models import Family

@@ -6,7 +6,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from backend.api.common import family_only, ok, parse, state
+from backend.api.app_state import state
+from backend.api.bodies import ok, parse
+from backend.api.guards import family_only
 from backend.api.openapi_doc import FAMILY, documented
 from backend.api.responses import LinkedOrder, Order, PlacedOrder, Terms
 from backend.api.schemas import Checkout

@@ -34,7 +34,8 @@ from sanic_ext import openapi
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from backend.api.common import error_response, parse, parse_query, state
+from backend.api.app_state import state
+from backend.api.bodies import error_response, parse, parse_query
 from backend.api.openapi_doc import documented
 from backend.api.web import DEMO_FAMILIES, WEB_DIR, rasa_url, sentence
 from backend.db.models import Family

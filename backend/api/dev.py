@@ -10,7 +10,8 @@ from sanic_ext import openapi
 from sqlalchemy import select
 
 from backend.adapters.clock import from_local, to_local
-from backend.api.common import invalid, ok, parse, parse_query, state
+from backend.api.app_state import state
+from backend.api.bodies import invalid, ok, parse, parse_query
 from backend.api.openapi_doc import documented
 from backend.api.responses import ClockView, OutboxMessage
 from backend.api.schemas import OutboxQuery, SetClock

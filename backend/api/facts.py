@@ -10,8 +10,10 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from backend import city
-from backend.api.common import ok, parse_query, service_only, state
+from backend.api.app_state import state
+from backend.api.bodies import ok, parse_query
 from backend.api.facts_responses import Facts, Quote
+from backend.api.guards import service_only
 from backend.api.openapi_doc import SERVICE, documented
 from backend.api.schemas import QuoteQuery
 from backend.services import city_facts

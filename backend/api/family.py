@@ -8,7 +8,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from backend.api.common import family_only, ok, optional_family, parse_query, service_only, state
+from backend.api.app_state import state
+from backend.api.bodies import ok, parse_query
+from backend.api.guards import family_only, optional_family, service_only
 from backend.api.health_schemas import HealthLinks
 from backend.api.openapi_doc import FAMILY, SERVICE, documented
 from backend.api.responses import (

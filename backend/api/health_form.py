@@ -16,7 +16,7 @@ from sanic_ext import openapi
 from sqlalchemy.orm import Session
 
 from backend.api import health_page
-from backend.api.common import state
+from backend.api.app_state import state
 from backend.api.health_schemas import HealthFormFields
 from backend.api.openapi_doc import documented
 from backend.api.rate_limit import pay_wait, retry_after

@@ -8,7 +8,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from backend.api.common import ok, optional_family, parse, service_only, state
+from backend.api.app_state import state
+from backend.api.bodies import ok, parse
+from backend.api.guards import optional_family, service_only
 from backend.api.helpdesk_schemas import (
     Callback,
     CallbackBody,

@@ -9,7 +9,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from backend.api.common import invalid, ok, parse, service_only, state
+from backend.api.app_state import state
+from backend.api.bodies import invalid, ok, parse
+from backend.api.guards import service_only
 from backend.api.openapi_doc import SERVICE, documented
 from backend.api.responses import Challenge, PhoneMatch, Verified
 from backend.api.schemas import (

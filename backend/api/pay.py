@@ -21,7 +21,8 @@ from sanic.response import html as html_response
 from sanic_ext import openapi
 
 from backend.adapters.gateway import GatewayError
-from backend.api.common import error_response, loads, ok, state
+from backend.api.app_state import state
+from backend.api.bodies import error_response, loads, ok
 from backend.api.openapi_doc import documented
 from backend.api.rate_limit import pay_wait, retry_after
 from backend.api.responses import PayResult

@@ -24,7 +24,8 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
 from backend.adapters.clock import Clock
-from backend.api.common import error_response, state
+from backend.api.app_state import state
+from backend.api.bodies import error_response
 from backend.services import auth
 from backend.settings import Settings
 

@@ -6,7 +6,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from backend.api.common import invalid, ok, parse, parse_query, service_only, state
+from backend.api.app_state import state
+from backend.api.bodies import invalid, ok, parse, parse_query
+from backend.api.guards import service_only
 from backend.api.openapi_doc import SERVICE, documented
 from backend.api.responses import SmsStatus
 from backend.api.schemas import PhoneOnly, SmsStatusQuery

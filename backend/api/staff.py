@@ -12,7 +12,9 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from backend.api import staff_auth
-from backend.api.common import ok, parse, parse_query, staff_only, state
+from backend.api.app_state import state
+from backend.api.bodies import ok, parse, parse_query
+from backend.api.guards import staff_only
 from backend.api.health_schemas import ChildHealthFile
 from backend.api.schemas import Capacity, PaymentMode
 from backend.api.staff_schemas import AuditList, AuditQuery, FamilyFile, Roster, StaffError, schema

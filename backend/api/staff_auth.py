@@ -12,7 +12,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from backend.api.common import STAFF_COOKIE, ok, parse, staff_only, state
+from backend.api.app_state import state
+from backend.api.bodies import ok, parse
+from backend.api.guards import STAFF_COOKIE, staff_only
 from backend.api.staff_schemas import (
     LoggedOut,
     StaffError,

@@ -7,7 +7,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 from sanic_ext import openapi
 
-from backend.api.common import parse_query, staff_only, state
+from backend.api.app_state import state
+from backend.api.bodies import parse_query
+from backend.api.guards import staff_only
 from backend.api.staff import actor
 from backend.api.staff_schemas import RegistrationsExportQuery, StaffError, schema
 from backend.domain.roles import Action

@@ -8,7 +8,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from backend.api.common import ok, parse, staff_only, state
+from backend.api.app_state import state
+from backend.api.bodies import ok, parse
+from backend.api.guards import staff_only
 from backend.api.staff import actor
 from backend.api.staff_schemas import StaffError, schema
 from backend.api.waiting_room_schemas import OpenRush, RushLimits, RushStatus, Simulate

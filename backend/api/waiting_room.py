@@ -9,7 +9,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from backend.api.common import AppState, family_only, ok, parse, parse_query, service_only, state
+from backend.api.app_state import AppState, state
+from backend.api.bodies import ok, parse, parse_query
+from backend.api.guards import family_only, service_only
 from backend.api.openapi_doc import FAMILY, SERVICE, documented
 from backend.api.schemas import Clean, Id
 from backend.api.waiting_room_schemas import JoinWaitingRoom, Place

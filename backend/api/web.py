@@ -34,7 +34,8 @@ from sanic.response import html as html_response
 from sanic.response import json as json_response
 from sanic_ext import openapi
 
-from backend.api.common import error_response, state
+from backend.api.app_state import state
+from backend.api.bodies import error_response
 from backend.api.openapi_doc import documented
 from backend.api.responses import WidgetToken
 from backend.api.schemas import DemoLogin

@@ -14,7 +14,8 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from backend.adapters.gateway import EventKind, GatewayError, PaymentEvent, WebhookRejected
-from backend.api.common import invalid, ok, state
+from backend.api.app_state import state
+from backend.api.bodies import invalid, ok
 from backend.api.openapi_doc import GATEWAY, documented
 from backend.api.responses import WebhookReceived
 from backend.domain.errors import RegistrationError

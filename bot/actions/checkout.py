@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from . import parsing
+from .asking import AskAction, backend_trouble, repair_events, yes_no_buttons
 from .backend_client import BackendError, backend
 from .checkout_terms import (
     allowed_installments,
@@ -28,23 +29,13 @@ from .checkout_terms import (
     refused_response,
     terms_variables,
 )
-from .common import (
-    AskAction,
-    activating,
-    backend_trouble,
-    is_interruption,
-    latest_intent,
-    latest_text,
-    new_user_turn,
-    repair_events,
-    yes_no_buttons,
-)
 from .digressions import small_talk
 from .formatting import local_time
 from .helpdesk_faq import about_the_checkout
 from .helpdesk_state import owes_on_an_order
 from .reading import lexicon
 from .session import family_token
+from .turns import activating, is_interruption, latest_intent, latest_text, new_user_turn
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from . import parsing
-from .common import latest_intent, latest_text
+from .turns import latest_intent, latest_text
 
 # intent → the acknowledgement said before the question comes back (None: only the question)
 SMALL_TALK = {"greet": "utter_greet_in_form", "thank": "utter_thank_in_form", "continue": None}

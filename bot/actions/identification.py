@@ -20,19 +20,13 @@ from rasa_sdk.types import DomainDict
 from bot import sealing
 
 from . import facts, parsing
+from .asking import AskAction, repair_events
 from .backend_client import BackendError, backend
-from .common import (
-    AskAction,
-    activating,
-    is_interruption,
-    latest_text,
-    new_user_turn,
-    repair_events,
-)
 from .digressions import small_talk
 from .helpdesk_faq_values import hours_text
 from .reading import lexicon
 from .session import identified_events
+from .turns import activating, is_interruption, latest_text, new_user_turn
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
-from backend.api.common import AppState
+from backend.api.app_state import AppState
 from backend.db import engine as engine_module
 from backend.db.base import Base
 from backend.db.engine import (
