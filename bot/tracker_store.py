@@ -6,7 +6,8 @@ the message answered a sensitive question (the one-time code: `requested_slot` w
 when it arrived; the list is `sensitive_slots` in bot/privacy/sensitive.yml), when it is
 code-shaped once a code was sent, or when it mentions health, medication, an allergy, a
 diagnosis or a numéro d'assurance sociale. The intent is kept: the dialogue policies read it on
-the next turns.
+the next turns. A fiche santé link the bot gave (`/sante/<token>`: it opens a child's health
+record) keeps its path, never its token.
 
 Where the conversations live (docs/DEPLOYMENT.md): PostgreSQL when TRACKER_DB_HOST is set
 (TRACKER_DB_PORT, TRACKER_DB_NAME, TRACKER_DB_USER, TRACKER_DB_PASSWORD); in demo mode without
@@ -78,6 +79,17 @@ def masked_user_events(events: Iterable[Event]) -> set[int]:
     return masked
 
 
+_HEALTH_LINK = re.compile(r"(/sante/)[^\s/?#\"'<>]+")
+
+
+def without_health_links(data: dict[str, Any]) -> dict[str, Any]:
+    """A bot event's serialised form with each fiche santé link's token masked."""
+    text = data.get("text")
+    if not isinstance(text, str) or "/sante/" not in text:
+        return data
+    return {**data, "text": _HEALTH_LINK.sub(lambda m: m.group(1) + MASK, text)}
+
+
 def redact(data: dict[str, Any]) -> dict[str, Any]:
     """A user event's serialised form without the parent's words."""
     parse_data = dict(data.get("parse_data") or {})
@@ -137,6 +149,8 @@ class RedactingTrackerStore(SQLTrackerStore):
                 data = event.as_dict()
                 if index in masked:
                     data = redact(data)
+                elif event.type_name == "bot":
+                    data = without_health_links(data)
                 session.add(
                     self.SQLEvent(
                         sender_id=tracker.sender_id,

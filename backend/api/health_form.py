@@ -114,14 +114,15 @@ async def submit(request: Request, token: str) -> HTTPResponse:
     form = request.form
     fields = {name: str((form.get(name) if form else None) or "") for name in FIELDS}
 
-    def write(db: Session) -> tuple[str, dict[str, str], HealthLink]:
+    def write(db: Session) -> tuple[str, dict[str, str], str, HealthLink]:
         link = health_links.read(token, clock=st.clock, settings=st.settings)
         person = health_links.child_of_link(db, link)
+        on_file = health_records.form_values(person, st.settings).get("insurance_on_file", "")
         problems = health_records.save(db, person, fields, clock=st.clock, settings=st.settings)
-        return person.first_name, problems, link
+        return person.first_name, problems, on_file, link
 
     try:
-        child, problems, link = await st.db(write)
+        child, problems, on_file, link = await st.db(write)
     except RegistrationError as refusal:
         return _refused(request, refusal.code)
     expires_at = link.expires_at
@@ -130,7 +131,7 @@ async def submit(request: Request, token: str) -> HTTPResponse:
         # stored): they correct a field instead of typing everything again.
         content = health_page.form_page(
             child=child, action=f"/sante/{token}", expires_at=expires_at,
-            values=fields, problems=problems,
+            values={**fields, "insurance_on_file": on_file}, problems=problems,
         )
         return _page(request, _title(child), content, status=422)
     return _page(request, _title(child), health_page.saved_page(child, expires_at))

@@ -110,4 +110,5 @@ def test_every_health_entry_gets_its_expected_first_reply(parent: Parent) -> Non
     for entry in (e for e in ENTRIES if e["as"] == "family"):
         if miss := _check(parent, entry):
             misses.append(miss)
+        parent.say("merci")  # as a parent would; the same answer twice in a row reads as a miss
     assert not misses, "\n".join(misses)

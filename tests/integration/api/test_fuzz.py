@@ -164,7 +164,7 @@ def _fill(path: str, value: str) -> str:
 
 
 def _html_route(path: str) -> bool:
-    return path == "/" or path.startswith("/p/") or path.startswith("/static")
+    return path == "/" or path.startswith(("/p/", "/sante/", "/static"))
 
 
 async def test_no_route_breaks_or_changes_anything_on_bad_input(fuzz_city: Backend) -> None:
@@ -237,6 +237,16 @@ async def test_no_route_breaks_or_changes_anything_on_bad_input(fuzz_city: Backe
             r = await b.http.request(method, f"/p/{value}", content=form,
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
             assert r.status_code < 500, f"{method} /p/{value[:20]}: {r.status_code}"
+    assert _snapshot(b.settings.database_url) == before
+
+    # The fiche santé page (HTML too): a bad token or form is refused in French, never a 500.
+    for value in PATH_VALUES + ["A" * 5000, "h1.1.1.1." + "a" * 40]:
+        for method, form in (("GET", None), ("POST", b"contact_phone=%00&x=" + b"y" * 40000)):
+            r = await b.http.request(method, f"/sante/{value}", content=form,
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+            assert r.status_code < 500, f"{method} /sante/{value[:20]}: {r.status_code}"
+            if r.status_code in (404, 410):
+                assert "fiche santé" in r.text, f"{method} /sante/{value[:20]}"
     assert _snapshot(b.settings.database_url) == before
 
     # Another family's token reaches nothing of Julie's.

@@ -73,6 +73,11 @@ def _register_thomas_week_1(h: Harness) -> int:
     return int(h.run(lambda db: db.get(Person, _thomas(db).id).id))
 
 
+def link_expiry(body: str, h: Harness) -> datetime:
+    token = body.split("/sante/")[1].split()[0]
+    return health_links.read(token, clock=h.clock, settings=h.settings).expires_at
+
+
 def _group_of(h: Harness, session_id: int) -> int:
     from backend.db.models import Session as ActivitySession
 
@@ -218,6 +223,8 @@ def test_a_reminder_goes_a_week_before_camp_once_and_only_for_a_missing_fiche(
     texto = next(n for n in sent if n.channel.value == "sms")
     assert "Thomas" in texto.body and "28 juin 2027" in texto.body
     assert f"{h.settings.public_base_url}/sante/h1." in texto.body
+    assert len(texto.body) <= 3 * 153  # at most 3 segments
+    assert texto.expires_at == link_expiry(texto.body, h)  # lapses with its link
     for n in sent:
         assert "Léa" not in n.body and "Arachides" not in n.body and "EpiPen" not in n.body
     # The link in the message opens Thomas's form.

@@ -31,6 +31,8 @@ LATE_CODE = "557 120"
 TOKEN = "Zq3v9kPp-family-token-in-clear_x"
 HEALTH = "Léa est allergique aux arachides, elle a son ÉpiPen"
 SENDER = "web_" + "a" * 32
+HEALTH_TOKEN = "h1.12.3.1845000000." + "ab12" * 10
+HEALTH_LINK = f"http://localhost:8000/sante/{HEALTH_TOKEN}"
 
 
 @pytest.fixture
@@ -101,6 +103,7 @@ def _conversation(domain: Domain) -> DialogueStateTracker:
         SlotSet("requested_slot", None),
         ActionExecuted("action_listen"),
         _user(HEALTH),
+        BotUttered(f"Voici le lien personnel de Léa :\n• Léa : {HEALTH_LINK}"),
         ActionExecuted("action_listen"),
         _user("semaines 2 à 4 avec service de garde"),
     ]:
@@ -133,8 +136,9 @@ async def test_no_code_no_health_word_no_token_in_the_events_table(
     ).lower()
     assert len(rows) == len(tracker.events)
     secrets = (CODE, CODE[:3] + " " + CODE[3:], LATE_CODE, TOKEN)
-    for secret in (*secrets, "allergique", "arachide", "épipen", "ritalin"):
+    for secret in (*secrets, HEALTH_TOKEN, "allergique", "arachide", "épipen", "ritalin"):
         assert secret.lower() not in dump, secret
+    assert f"/sante/{MASK}".lower() in dump  # the bot's sentence is kept, its link's token not
     user_texts = [json.loads(data)["text"] for kind, data in rows if kind == "user"]
     assert user_texts == [
         "je veux inscrire Léa au camp de jour",
