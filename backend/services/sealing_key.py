@@ -1,55 +1,49 @@
 """Sealing one short field at rest (the fiche santé's health-insurance number).
 
-Encrypt-then-MAC from the standard library, because the backend's environment carries no AES
-implementation: the keystream is HMAC-SHA256 in counter mode over a random 16-byte nonce, the
-tag HMAC-SHA256 over version, nonce and ciphertext. Two keys are derived from `HEALTH_KEY`
-(HMAC with distinct labels), so the cipher key never authenticates. A sealed value is
-`v1.<base64url>`; a tampered, truncated or foreign value opens to nothing (`SealBroken`),
-never to wrong text. When `cryptography` joins the environment, AES-GCM replaces this under a
-`v2.` prefix and `v1.` values are opened and resealed.
+AES-256-GCM (the `cryptography` library): a random 96-bit nonce per value, the version as
+associated data, the key derived from `HEALTH_KEY` with HKDF-SHA256 under its own label, so the
+setting is never used as a key itself. A sealed value is `v2.<base64url(nonce + ciphertext +
+tag)>`; a tampered, truncated or foreign value opens to nothing (`SealBroken`), never to wrong
+text. Losing `HEALTH_KEY` loses the sealed values (docs/DEPLOYMENT.md).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import secrets
+from functools import lru_cache
 
-_VERSION = b"v1"
-_NONCE = 16
-_TAG = 32
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_VERSION = "v2"
+_NONCE = 12
+_TAG = 16
 
 
 class SealBroken(ValueError):
     """The sealed value was altered, or sealed with another key."""
 
 
-def _key(secret: str, label: bytes) -> bytes:
-    return hmac.new(secret.encode("utf-8"), b"fiche-sante/" + label, hashlib.sha256).digest()
-
-
-def _keystream(key: bytes, nonce: bytes, size: int) -> bytes:
-    out = bytearray()
-    counter = 0
-    while len(out) < size:
-        out += hmac.new(key, nonce + counter.to_bytes(8, "big"), hashlib.sha256).digest()
-        counter += 1
-    return bytes(out[:size])
+@lru_cache(maxsize=8)
+def _cipher(secret: str) -> AESGCM:
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"inscriptions/fiche-sante/v2"
+    ).derive(secret.encode("utf-8"))
+    return AESGCM(key)
 
 
 def seal(plain: str, secret: str) -> str:
-    data = plain.encode("utf-8")
     nonce = secrets.token_bytes(_NONCE)
-    stream = _keystream(_key(secret, b"enc"), nonce, len(data))
-    cipher = bytes(a ^ b for a, b in zip(data, stream, strict=True))
-    tag = hmac.new(_key(secret, b"mac"), _VERSION + nonce + cipher, hashlib.sha256).digest()
-    return "v1." + base64.urlsafe_b64encode(nonce + cipher + tag).decode("ascii")
+    sealed = _cipher(secret).encrypt(nonce, plain.encode("utf-8"), _VERSION.encode("ascii"))
+    return f"{_VERSION}." + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
 
 def open_sealed(sealed: str, secret: str) -> str:
     version, _dot, body = sealed.partition(".")
-    if version != "v1":
+    if version != _VERSION:
         raise SealBroken("unknown version")
     try:
         raw = base64.urlsafe_b64decode(body.encode("ascii"))
@@ -57,12 +51,8 @@ def open_sealed(sealed: str, secret: str) -> str:
         raise SealBroken("not base64") from bad
     if len(raw) < _NONCE + _TAG:
         raise SealBroken("too short")
-    nonce, cipher, tag = raw[:_NONCE], raw[_NONCE:-_TAG], raw[-_TAG:]
-    expected = hmac.new(_key(secret, b"mac"), _VERSION + nonce + cipher, hashlib.sha256).digest()
-    if not hmac.compare_digest(tag, expected):
-        raise SealBroken("tag mismatch")
-    stream = _keystream(_key(secret, b"enc"), nonce, len(cipher))
     try:
-        return bytes(a ^ b for a, b in zip(cipher, stream, strict=True)).decode("utf-8")
-    except UnicodeDecodeError as bad:  # pragma: no cover - the tag already proved the bytes
-        raise SealBroken("not text") from bad
+        data = _cipher(secret).decrypt(raw[:_NONCE], raw[_NONCE:], _VERSION.encode("ascii"))
+    except InvalidTag as bad:
+        raise SealBroken("tag mismatch") from bad
+    return data.decode("utf-8")
