@@ -109,7 +109,7 @@ def test_the_link_opens_the_childs_form_and_saves_a_complete_fiche_with_the_numb
             {"p": _thomas(db).id},
         ).scalar_one()
     )
-    assert stored.startswith("v1.") and "TREM" not in stored and "20040312" not in stored
+    assert stored.startswith("v2.") and "TREM" not in stored and "20040312" not in stored
     with pytest.raises(SealBroken):
         open_sealed(stored, "another-key")
     # The family's page says a number is on file, never shows it.
