@@ -158,6 +158,12 @@ class FakeGateway:
     def retrieve_payment(self, payment_id: str) -> Payment:
         return self._view(payment_id)
 
+    def find_payment(self, *, customer_id: str, tags: PaymentTags) -> Payment | None:
+        for pid, p in self.payments.items():
+            if p.customer_id == customer_id and p.tags == tags:
+                return self._view(pid)
+        return None
+
     def refund(self, *, payment_id: str, amount_cents: int, idempotency_key: str) -> RefundResult:
         if idempotency_key in self.by_key:
             previous = self.by_key[idempotency_key]
