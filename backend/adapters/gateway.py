@@ -74,6 +74,7 @@ class Payment:
     decline_code: str | None = None  # "card_declined", "insufficient_funds", …
     tags: PaymentTags | None = None  # None: not one of ours (another app on the account)
     foreign_app: bool = False  # tagged, but by another application on the same account
+    card_last4: str | None = None  # the card's last four digits, once asked (`card_last4`)
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,11 @@ class PaymentGateway(Protocol):
     def confirm_payment(self, payment_id: str) -> Payment: ...
 
     def retrieve_payment(self, payment_id: str) -> Payment: ...
+
+    def card_last4(self, payment_method_id: str) -> str | None:
+        """The last four digits of a card, for « carte se terminant par 4242 » (the provider
+        keeps the card; the digits alone identify nothing)."""
+        ...
 
     def find_payment(self, *, customer_id: str, tags: PaymentTags) -> Payment | None:
         """The customer's payment carrying `tags`, if the provider has one: an attempt whose

@@ -277,6 +277,14 @@ class StripeGateway:
             raise _gateway_error(error) from None
         return self._payment(intent)
 
+    def card_last4(self, payment_method_id: str) -> str | None:
+        try:
+            method = self._client.v1.payment_methods.retrieve(payment_method_id)
+        except stripe.StripeError as error:
+            raise _gateway_error(error) from None
+        last4 = _get(_get(method, "card"), "last4")
+        return str(last4)[-4:] if last4 else None
+
     def find_payment(self, *, customer_id: str, tags: PaymentTags) -> Payment | None:
         want = {
             "app": self._app,

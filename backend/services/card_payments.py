@@ -224,6 +224,7 @@ class Payer:
             return PayOutcome("declined", link.amount_cents, decline_code=payment.decline_code)
 
         keep = link.keep_card and card is not None
+        payment = payments.with_card_digits(self._gateway, payment)
 
         def record(db: Session) -> dict[str, Any]:
             if keep:

@@ -221,7 +221,7 @@ def reconcile(
             log.warning("attempt %s not looked up (%s)", one.id, error.kind)
             continue
         if payment is not None:
-            found.append((one.id, payment))
+            found.append((one.id, payments.with_card_digits(gateway, payment)))
     settled = 0
     for attempt_id, payment in found:
         result = run_transaction(

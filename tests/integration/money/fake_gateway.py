@@ -158,6 +158,9 @@ class FakeGateway:
     def retrieve_payment(self, payment_id: str) -> Payment:
         return self._view(payment_id)
 
+    def card_last4(self, payment_method_id: str) -> str | None:
+        return "4242" if payment_method_id in self.cards else None
+
     def find_payment(self, *, customer_id: str, tags: PaymentTags) -> Payment | None:
         for pid, p in self.payments.items():
             if p.customer_id == customer_id and p.tags == tags:

@@ -83,6 +83,9 @@ class LocalStripeBooks:
     def retrieve_payment(self, payment_id: str) -> Payment:
         return self.stripe.retrieve_payment(payment_id)
 
+    def card_last4(self, payment_method_id: str) -> str | None:
+        return self.stripe.card_last4(payment_method_id)
+
     def find_payment(self, *, customer_id: str, tags: PaymentTags) -> Payment | None:
         return self.stripe.find_payment(customer_id=customer_id, tags=tags)
 
