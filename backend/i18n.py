@@ -217,10 +217,6 @@ _ERROR_MESSAGES: dict[str, str] = {
         "Ce lien vers la fiche santé a expiré. Demandez un nouveau lien à l'assistant, dans le "
         "clavardage du site de la Ville."
     ),
-    "refund_failed": N_(
-        "Le remboursement n'a pas pu être fait par le fournisseur de paiement : rien n'a été "
-        "annulé. Veuillez réessayer plus tard."
-    ),
     "waiting_room": N_(
         "Beaucoup de familles s'inscrivent en même temps : une salle d'attente est en place et "
         "ce n'est pas encore votre tour. Dès votre admission, vous pourrez choisir vos activités."

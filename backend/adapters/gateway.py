@@ -16,7 +16,8 @@ The flow the port serves:
 
 Every create carries an idempotency key, but a provider may ignore it (localstripe does): the
 services store the payment id per (installment, attempt) before confirming, and a retry calls
-`retrieve_payment` instead of creating another payment.
+`retrieve_payment` instead of creating another payment; when the id itself was lost (the
+create's answer never came), `find_payment` finds the payment by the tags written on it.
 
 Calls block on the network: services never make them inside a database transaction.
 """
@@ -73,6 +74,7 @@ class Payment:
     decline_code: str | None = None  # "card_declined", "insufficient_funds", …
     tags: PaymentTags | None = None  # None: not one of ours (another app on the account)
     foreign_app: bool = False  # tagged, but by another application on the same account
+    card_last4: str | None = None  # the card's last four digits, once asked (`card_last4`)
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,17 @@ class PaymentGateway(Protocol):
     def confirm_payment(self, payment_id: str) -> Payment: ...
 
     def retrieve_payment(self, payment_id: str) -> Payment: ...
+
+    def card_last4(self, payment_method_id: str) -> str | None:
+        """The last four digits of a card, for « carte se terminant par 4242 » (the provider
+        keeps the card; the digits alone identify nothing)."""
+        ...
+
+    def find_payment(self, *, customer_id: str, tags: PaymentTags) -> Payment | None:
+        """The customer's payment carrying `tags`, if the provider has one: an attempt whose
+        create call's answer was lost asks this before creating again (a provider that
+        ignores idempotency keys would otherwise charge twice)."""
+        ...
 
     def refund(self, *, payment_id: str, amount_cents: int, idempotency_key: str) -> RefundResult:
         """Give back exactly `amount_cents` of a succeeded payment (the key written on it)."""

@@ -7,6 +7,7 @@ refunded once the transaction is committed."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -44,6 +45,11 @@ async def webhook(request: Request) -> HTTPResponse:
     except (ValueError, KeyError, TypeError, AttributeError):
         # Signed by Stripe but not an event we can read: refused, nothing recorded.
         raise invalid({"body": field_message("not_json")}) from None
+    if event.kind == EventKind.PAYMENT_SUCCEEDED and event.payment is not None:
+        paid = event.payment
+        event = replace(
+            event, payment=await st.run_sync(lambda: payments.with_card_digits(st.gateway, paid))
+        )
     result = await st.db(lambda db: _handle(db, event, st))
     await st.send_refunds()
     if result.get("outcome") == "unknown_payment" and event.payment is not None:

@@ -52,8 +52,6 @@ HTTP_STATUS: Final[dict[str, int]] = {
     "waiting_room": 409,
     # Joining the waiting room when no rush is open for the season: register directly.
     "no_waiting_room": 409,
-    # Staff cancelling a paid registration: the gateway refused the refund; nothing changed.
-    "refund_failed": 502,
     # A new family file asked for a phone or courriel that a file already has (identify with
     # it instead), or with a contact check that was never verified or has lapsed.
     "family_exists": 409,

@@ -165,8 +165,17 @@ class Payer:
             )
 
         attempt = self._tx(start)
+        # A resumed attempt's create may have reached the provider with its answer lost.
+        found = (
+            self._gateway.find_payment(customer_id=link.customer_id, tags=attempt.tags)
+            if attempt.payment_id is None and attempt.resumed
+            else None
+        )
         if attempt.payment_id is not None:
             payment = self._gateway.retrieve_payment(attempt.payment_id)
+        elif found is not None:
+            payment = found
+            self._tx(lambda db: attempts.record_created(db, attempt.id, found, clock=self._clock))
         else:
             payment = self._gateway.create_payment(
                 customer_id=link.customer_id,
@@ -215,6 +224,7 @@ class Payer:
             return PayOutcome("declined", link.amount_cents, decline_code=payment.decline_code)
 
         keep = link.keep_card and card is not None
+        payment = payments.with_card_digits(self._gateway, payment)
 
         def record(db: Session) -> dict[str, Any]:
             if keep:

@@ -9,13 +9,14 @@ the lines it confirms, its allocation, what a late payment refunds) is `services
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
-from backend.adapters.gateway import Payment
+from backend.adapters.gateway import GatewayError, Payment, PaymentGateway, PaymentStatus
 from backend.db.models import (
     GatewayEvent,
     Installment,
@@ -57,6 +58,19 @@ def _find_installment(db: Session, payment: Payment) -> Installment | None:
     if inst is None or inst.order_id != payment.tags.order_id:
         return None
     return inst
+
+
+def with_card_digits(gateway: PaymentGateway, payment: Payment) -> Payment:
+    """`payment` with its card's last four digits, asked of the provider (outside any
+    transaction) for the confirmation; unchanged when the provider cannot say."""
+    if payment.status != PaymentStatus.SUCCEEDED or payment.payment_method_id is None:
+        return payment
+    try:
+        last4 = gateway.card_last4(payment.payment_method_id)
+    except GatewayError as error:
+        log.warning("card digits of payment %s not read (%s)", payment.id, error.kind)
+        return payment
+    return replace(payment, card_last4=last4)
 
 
 def on_payment_succeeded(
@@ -125,6 +139,8 @@ def on_payment_succeeded(
         )
         db.flush()
         return {"outcome": "amount_mismatch", "order_id": order.id, "status": order.status.value}
+    if payment.card_last4:
+        order.card_last4 = payment.card_last4  # the confirmation names the card
     captured = settlement.capture(
         db, inst, charge_id=charge_id, clock=clock, settings=settings
     )

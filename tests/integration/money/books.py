@@ -123,7 +123,8 @@ def pay_link(h: Harness, order_id: int, *, save_card: bool = False) -> Capture:
 def deliver(h: Harness, capture: Capture) -> dict[str, Any]:
     """The provider's `payment_intent.succeeded` for `capture`, as the webhook hands it to the
     backend (replays share the event id); the card stays on file with the parent's consent."""
-    payment = h.gateway.retrieve_payment(capture.charge_id)
+    # As the webhook route does: the card's digits asked before the transaction.
+    payment = payments.with_card_digits(h.gateway, h.gateway.retrieve_payment(capture.charge_id))
 
     def record(db: Session) -> dict[str, Any]:
         if capture.save_card and payment.tags is not None:
