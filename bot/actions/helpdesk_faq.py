@@ -45,7 +45,10 @@ def selected_answer(tracker: Tracker) -> str | None:
 def about_the_checkout(tracker: Tracker) -> bool:
     """A question on the terms being accepted: inside the checkout, its own answer (the plan,
     the hold, the link) says more than the general one."""
-    return selected_answer(tracker) in CHECKOUT_ANSWERS
+    return (
+        latest_intent(tracker)[0] == RETRIEVAL_INTENT
+        and selected_answer(tracker) in CHECKOUT_ANSWERS
+    )
 
 
 def resume_events(tracker: Tracker) -> list[EventType]:

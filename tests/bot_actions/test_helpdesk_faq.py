@@ -136,3 +136,6 @@ async def test_a_question_on_the_terms_at_the_checkout_keeps_the_checkouts_answe
     assert about_the_checkout(chat.tracker())
     ask(chat, "quel navigateur", "browsers")
     assert not about_the_checkout(chat.tracker())
+    ask(chat, "je peux voir mon panier?", "hold")
+    chat.latest_message["intent"] = {"name": "cart_view", "confidence": 0.9}
+    assert not about_the_checkout(chat.tracker())  # only the faq intent's own pick counts
