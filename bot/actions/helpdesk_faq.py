@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 from .backend_client import BackendError, backend
 from .formatting import fragment, join_words, money
 from .helpdesk_faq_examples import example_child
-from .helpdesk_faq_quote import WHOLE_SEASON, PriceQuestion, read_price_question
+from .helpdesk_faq_quote import WHOLE_SEASON, PriceQuestion, public_question, read_price_question
 from .helpdesk_faq_values import catalog_values, facts_values, per_week
 from .parsing import Named, category_aliases
 from .turns import latest_intent, latest_text
@@ -123,9 +123,9 @@ class ActionAnswerFaq(Action):
         events = resume_events(tracker)
         answer = selected_answer(tracker)
         if latest_intent(tracker)[0] != RETRIEVAL_INTENT:
-            # handed over by the registration's first step: a price question taken for a
-            # registration; the turn ends on the answer
-            answer = "prices"
+            # handed over by the registration's first step: a price or payment question taken
+            # for a registration; the turn ends on the answer
+            answer = public_question(latest_text(tracker)) or "prices"
             events = events or [FollowupAction("action_listen")]
         if answer is None or f"utter_{RETRIEVAL_INTENT}/{answer}" not in domain.get(
             "responses", {}

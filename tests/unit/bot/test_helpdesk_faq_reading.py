@@ -46,11 +46,13 @@ def test_hours_are_said_once_per_run_of_days_with_the_night_extension() -> None:
     assert clock_text("16:00") == "16 h" and clock_text("08:05") == "8 h 05"
 
 
-def test_a_price_question_is_told_from_a_registration() -> None:
-    from bot.actions.helpdesk_faq_quote import reads_as_price_question
+def test_a_public_question_is_told_from_a_registration() -> None:
+    from bot.actions.helpdesk_faq_quote import public_question
 
-    assert reads_as_price_question("2 sem de camp + garde ca revient a cb")
-    assert reads_as_price_question("le soccer coute combien?")
-    assert not reads_as_price_question("je veux inscrire Léa au camp, c'est combien ?")
-    assert not reads_as_price_question("mes places restent combien de temps")
-    assert not reads_as_price_question("Thomas au camp semaine 2")
+    assert public_question("2 sem de camp + garde ca revient a cb") == "prices"
+    assert public_question("le soccer coute combien?") == "prices"
+    assert public_question("ca me couterait quoi pour 3 semaines") == "prices"
+    assert public_question("je peux faire 2 paiements?") == "payment_terms"
+    assert public_question("je veux inscrire Léa au camp, c'est combien ?") is None
+    assert public_question("mes places restent combien de temps") is None
+    assert public_question("Thomas au camp semaine 2") is None
