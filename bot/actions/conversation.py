@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from . import parsing
 from .draft import State
+from .helpdesk_faq import confident_answer
 from .helpdesk_faq_examples import example_child
 from .reading.stopping import asks_to_stop, says_done
 from .turns import latest_text, too_long
@@ -130,6 +131,8 @@ class ActionFallback(Action):
             return done
         if too_long(latest_text(tracker)):
             dispatcher.utter_message(response="utter_too_long")
+        elif confident_answer(tracker):
+            return [FollowupAction("action_answer_faq")]
         else:
             child = await example_child(tracker, domain)
             dispatcher.utter_message(response="utter_fallback", example_child=child)

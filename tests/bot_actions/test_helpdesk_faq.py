@@ -139,3 +139,19 @@ async def test_a_question_on_the_terms_at_the_checkout_keeps_the_checkouts_answe
     ask(chat, "je peux voir mon panier?", "hold")
     chat.latest_message["intent"] = {"name": "cart_view", "confidence": 0.9}
     assert not about_the_checkout(chat.tracker())  # only the faq intent's own pick counts
+
+
+async def test_the_fallback_hands_a_sure_public_question_to_the_answer(backend_url: str) -> None:
+    chat = new_chat()
+    ask(chat, "cest quoi votre politique dannulation", "refunds")
+    chat.latest_message["intent"] = {"name": "nlu_fallback", "confidence": 0.5}
+    chat.latest_message["response_selector"]["faq"]["response"]["confidence"] = 0.98
+    assert await chat.run("action_fallback") == []
+    assert chat.events[-1]["name"] == "action_answer_faq"
+    replies = await chat.run("action_answer_faq")
+    assert responses(replies) == ["utter_faq/refunds"] and "7 jours" in plain(replies[0])
+    unsure = new_chat()
+    ask(unsure, "asdfgh qwerty", "ages")
+    unsure.latest_message["intent"] = {"name": "nlu_fallback", "confidence": 0.5}
+    unsure.latest_message["response_selector"]["faq"]["response"]["confidence"] = 0.1
+    assert responses(await unsure.run("action_fallback")) == ["utter_fallback"]
