@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from . import parsing
 from .draft import State
+from .helpdesk_faq import confident_answer
 from .helpdesk_faq_examples import example_child
 from .reading.cancelling import cancels_a_registration
 from .reading.stopping import asks_to_stop, says_done
@@ -134,6 +135,8 @@ class ActionFallback(Action):
             return done
         if too_long(latest_text(tracker)):
             dispatcher.utter_message(response="utter_too_long")
+        elif confident_answer(tracker):
+            return [FollowupAction("action_answer_faq")]
         else:
             child = await example_child(tracker, domain)
             dispatcher.utter_message(response="utter_fallback", example_child=child)

@@ -59,13 +59,17 @@ def read_price_question(text: str, programs: Sequence[Named]) -> PriceQuestion:
     )
 
 
-def reads_as_price_question(text: str) -> bool:
-    """The message asks what something costs and does not ask to register anyone: a price
-    question the model may have taken for a registration ("2 sem de camp + garde ça revient à
-    cb ?"), which gets the price instead of an identification."""
+def public_question(text: str) -> str | None:
+    """The public answer a message asks for when it does not ask to register anyone: a price
+    ("2 sem de camp + garde ça revient à cb ?") or how to pay ("je peux faire deux
+    paiements ?"), which the model may take for a registration. None otherwise."""
     norm = normalize(text)
-    return bool(
-        lexicon.pattern("helpdesk_faq", "price_cues").search(norm)
-        and not lexicon.pattern("helpdesk_faq", "not_price").search(norm)
-        and not lexicon.pattern("helpdesk_faq", "register_words").search(norm)
-    )
+    if lexicon.pattern("helpdesk_faq", "register_words").search(norm):
+        return None
+    if lexicon.pattern("helpdesk_faq", "price_cues").search(norm) and not lexicon.pattern(
+        "helpdesk_faq", "not_price"
+    ).search(norm):
+        return "prices"
+    if lexicon.pattern("helpdesk_faq", "payment_cues").search(norm):
+        return "payment_terms"
+    return None

@@ -25,7 +25,7 @@ from .backend_client import BackendError, backend
 from .context import load
 from .draft import SLOTS, Message, State, clear_registration, next_step
 from .formatting import local_datetime
-from .helpdesk_faq_quote import reads_as_price_question
+from .helpdesk_faq_quote import public_question
 from .helpdesk_human_hours import closing_offer
 from .resolve import complete, resolve
 from .session import family_token
@@ -131,7 +131,7 @@ class ActionPrepareRegistration(Action):
             dispatcher.utter_message(response="utter_too_long")
             return [FollowupAction("action_listen")]
         text = latest_text(tracker)
-        if reads_as_price_question(text):
+        if public_question(text):
             return [FollowupAction("action_answer_faq")]
         events: list[EventType] = [SlotSet("awaiting", None), SlotSet("repair_level", 0.0)]
         kept = await facts.kept_facts(tracker.get_slot("pending_facts"), text)

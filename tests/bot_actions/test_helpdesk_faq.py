@@ -109,3 +109,49 @@ async def test_the_fallback_names_the_familys_own_child(backend_url: str) -> Non
     stranger = new_chat()
     stranger.say("blablabla", "nlu_fallback", 0.3)
     assert "« inscrire Léa au camp de jour »" in plain((await stranger.run("action_fallback"))[0])
+
+
+async def test_a_price_question_taken_for_a_registration_gets_the_price(backend_url: str) -> None:
+    chat = new_chat()
+    await chat.run("action_session_start")
+    chat.say("2 sem de camp + garde ca revient a cb", "register")
+    events_before = len(chat.events)
+    await chat.run("action_prepare_registration")
+    assert chat.events[-1]["event"] == "followup"
+    assert chat.events[-1]["name"] == "action_answer_faq", chat.dump()
+    assert len(chat.events) == events_before + 2  # the action, its follow-up: nothing kept
+    replies = await chat.run("action_answer_faq")
+    assert responses(replies) == ["utter_faq/price_total"] and "270,00 $" in plain(replies[0])
+    assert chat.events[-1]["name"] == "action_listen"  # the turn ends on the answer
+    assert chat.slots["pending_facts"] is None and not chat.slots["identified"]
+
+
+async def test_a_question_on_the_terms_at_the_checkout_keeps_the_checkouts_answer(
+    backend_url: str,
+) -> None:
+    from bot.actions.helpdesk_faq import about_the_checkout
+
+    chat = new_chat()
+    ask(chat, "accepter ca veut dire quoi", "terms_meaning")
+    assert about_the_checkout(chat.tracker())
+    ask(chat, "quel navigateur", "browsers")
+    assert not about_the_checkout(chat.tracker())
+    ask(chat, "je peux voir mon panier?", "hold")
+    chat.latest_message["intent"] = {"name": "cart_view", "confidence": 0.9}
+    assert not about_the_checkout(chat.tracker())  # only the faq intent's own pick counts
+
+
+async def test_the_fallback_hands_a_sure_public_question_to_the_answer(backend_url: str) -> None:
+    chat = new_chat()
+    ask(chat, "cest quoi votre politique dannulation", "refunds")
+    chat.latest_message["intent"] = {"name": "nlu_fallback", "confidence": 0.5}
+    chat.latest_message["response_selector"]["faq"]["response"]["confidence"] = 0.98
+    assert await chat.run("action_fallback") == []
+    assert chat.events[-1]["name"] == "action_answer_faq"
+    replies = await chat.run("action_answer_faq")
+    assert responses(replies) == ["utter_faq/refunds"] and "7 jours" in plain(replies[0])
+    unsure = new_chat()
+    ask(unsure, "asdfgh qwerty", "ages")
+    unsure.latest_message["intent"] = {"name": "nlu_fallback", "confidence": 0.5}
+    unsure.latest_message["response_selector"]["faq"]["response"]["confidence"] = 0.1
+    assert responses(await unsure.run("action_fallback")) == ["utter_fallback"]

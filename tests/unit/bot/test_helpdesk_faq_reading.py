@@ -42,3 +42,15 @@ def test_hours_are_said_once_per_run_of_days() -> None:
         "du lundi au vendredi, de 8 h 30 à 16 h 30 ; le samedi, de 9 h à 12 h"
     )
     assert clock_text("16:00") == "16 h" and clock_text("08:05") == "8 h 05"
+
+
+def test_a_public_question_is_told_from_a_registration() -> None:
+    from bot.actions.helpdesk_faq_quote import public_question
+
+    assert public_question("2 sem de camp + garde ca revient a cb") == "prices"
+    assert public_question("le soccer coute combien?") == "prices"
+    assert public_question("ca me couterait quoi pour 3 semaines") == "prices"
+    assert public_question("je peux faire 2 paiements?") == "payment_terms"
+    assert public_question("je veux inscrire Léa au camp, c'est combien ?") is None
+    assert public_question("mes places restent combien de temps") is None
+    assert public_question("Thomas au camp semaine 2") is None
