@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from backend.adapters.clock import Clock
 from backend.adapters.gateway import PaymentGateway
 from backend.db.access import FamilySession, IdentityChallenge
+from backend.db.helpdesk import CallbackRequest, ContactCheck
 from backend.db.models import (
     AccountStatus,
     Cart,
@@ -192,6 +193,8 @@ def delete_family(
     db.flush()
     messages = db.execute(delete(Notification).where(Notification.family_id == family.id))
     db.execute(delete(IdentityChallenge).where(IdentityChallenge.family_id == family.id))
+    db.execute(delete(ContactCheck).where(ContactCheck.family_id == family.id))
+    db.execute(delete(CallbackRequest).where(CallbackRequest.family_id == family.id))
     db.execute(delete(FamilySession).where(FamilySession.family_id == family.id))
     for order in db.scalars(select(Order).where(Order.family_id == family.id)).all():
         order.card_token = None

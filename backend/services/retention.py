@@ -22,6 +22,7 @@ from sqlalchemy.pool import NullPool
 from backend.adapters.clock import Clock
 from backend.db.access import FamilySession, IdentityChallenge
 from backend.db.engine import make_engine
+from backend.db.helpdesk import ContactCheck
 from backend.db.notifications import Notification
 from backend.services import auth
 from backend.settings import Settings
@@ -73,8 +74,11 @@ def forget_old_identification(db: Session, *, clock: Clock) -> dict[str, int]:
     """Delete challenges and family sessions that expired more than a day ago."""
     cutoff = clock.now() - KEEP_IDENTIFICATION
     challenges = db.execute(delete(IdentityChallenge).where(IdentityChallenge.expires_at < cutoff))
+    # A new file's contact checks hold the phone or courriel typed: gone with the codes.
+    checks = db.execute(delete(ContactCheck).where(ContactCheck.expires_at < cutoff))
     return {
-        "challenges_deleted": int(getattr(challenges, "rowcount", 0) or 0),
+        "challenges_deleted": int(getattr(challenges, "rowcount", 0) or 0)
+        + int(getattr(checks, "rowcount", 0) or 0),
         "sessions_deleted": auth.revoke_expired(db, before=cutoff),
     }
 

@@ -53,20 +53,22 @@ class ValidateSignupForm(FormValidationAction):
         requested = tracker.get_slot("requested_slot")
         if not new_user_turn(tracker) or requested not in ALL_SLOTS:
             return []
-        if is_interruption(tracker):
-            return []
+        # The answer is read first: an address or a name may look like anything to the model
+        # (« 45 rue des Pins » taken for out_of_scope); only an unread turn is an interruption.
         text = latest_text(tracker)
         reader = getattr(self, f"validate_{requested}")
-        events: list[EventType] = await reader(text, dispatcher, tracker, domain)
-        return events
+        events: list[EventType] | None = await reader(text, dispatcher, tracker, domain)
+        if events is not None:
+            return events
+        return [] if is_interruption(tracker) else repair_events(tracker)
 
     async def validate_su_contact(
         self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    ) -> list[EventType] | None:
         phone = parsing.parse_phone(text)
         email = None if phone else new_file.parse_email(text)
         if not phone and not email:
-            return repair_events(tracker)
+            return None
         try:
             started = await desk.signup_start(phone=phone, email=email)
         except BackendError as err:
@@ -83,10 +85,10 @@ class ValidateSignupForm(FormValidationAction):
 
     async def validate_su_code(
         self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    ) -> list[EventType] | None:
         code = parsing.parse_code(text)
         if code is None:
-            return repair_events(tracker)
+            return None
         try:
             verified = await desk.signup_verify(str(tracker.get_slot("su_challenge")), code)
         except BackendError as err:
@@ -132,23 +134,23 @@ class ValidateSignupForm(FormValidationAction):
 
     async def validate_su_name(
         self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    ) -> list[EventType] | None:
         name = new_file.parse_person_name(text)
         if name is None:
-            return repair_events(tracker)
+            return None
         return [SlotSet("su_name", list(name)), SlotSet("repair_level", 0.0)]
 
     async def validate_su_address(
         self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    ) -> list[EventType] | None:
         address = new_file.parse_address(text)
         if address is None:
-            return repair_events(tracker)
+            return None
         return [SlotSet("su_address", address), SlotSet("repair_level", 0.0)]
 
     async def validate_su_other_contact(
         self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    ) -> list[EventType] | None:
         if tracker.get_slot("su_channel") == "sms":
             email = new_file.parse_email(text)
             value = email or ("none" if new_file.says_no_email(text) else None)
@@ -156,15 +158,15 @@ class ValidateSignupForm(FormValidationAction):
             phone = parsing.parse_phone(text)
             value = f"{phone[:3]} {phone[3:6]}-{phone[6:]}" if phone else None
         if value is None:
-            return repair_events(tracker)
+            return None
         return [SlotSet("su_other_contact", value), SlotSet("repair_level", 0.0)]
 
     async def validate_su_children(
         self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    ) -> list[EventType] | None:
         children = new_file.parse_children(text)
         if children is None:
-            return repair_events(tracker)
+            return None
         today = date.today()
         for child in children:
             if child.birth_date is None or not new_file.plausible_birth_date(
