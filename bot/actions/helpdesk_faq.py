@@ -125,6 +125,11 @@ async def quote_values(
     }
 
 
+
+# Public answers that, once the family is identified, come from its file instead
+# (bot/actions/helpdesk_state.py): « j'ai pas reçu de confirmation » is checked, not explained.
+ANSWERED_FROM_THE_FILE = {"no_confirmation": "state_no_confirmation"}
+
 class ActionAnswerFaq(Action):
     def name(self) -> str:
         return "action_answer_faq"
@@ -139,6 +144,10 @@ class ActionAnswerFaq(Action):
             # for a registration) or by the fallback (a sure pick): the turn ends on the answer
             answer = public_question(latest_text(tracker)) or confident_answer(tracker) or "prices"
             events = events or [FollowupAction("action_listen")]
+        if answer in ANSWERED_FROM_THE_FILE and tracker.get_slot("identified") and not events:
+            # an identified family's own state answers this better than the public answer
+            question = ANSWERED_FROM_THE_FILE[answer]
+            return [SlotSet("helpdesk_question", question), FollowupAction("action_helpdesk_state")]
         if answer is None or f"utter_{RETRIEVAL_INTENT}/{answer}" not in domain.get(
             "responses", {}
         ):
