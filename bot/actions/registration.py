@@ -125,7 +125,12 @@ class ActionPrepareRegistration(Action):
         if too_long(latest_text(tracker)):
             dispatcher.utter_message(response="utter_too_long")
             return [FollowupAction("action_listen")]
-        events: list[EventType] = [SlotSet("awaiting", None), SlotSet("repair_level", 0.0)]
+        # a registration asked for now comes before a question kept from earlier
+        events: list[EventType] = [
+            SlotSet("awaiting", None),
+            SlotSet("repair_level", 0.0),
+            SlotSet("helpdesk_question", None),
+        ]
         text = latest_text(tracker)
         kept = await facts.kept_facts(tracker.get_slot("pending_facts"), text)
         events.append(SlotSet("pending_facts", kept))
@@ -166,7 +171,10 @@ class ActionAfterIdentification(Action):
         if not tracker.get_slot("identified") or not token:
             if tracker.get_slot("id_code") != "locked":
                 dispatcher.utter_message(response="utter_not_identified")
-            return [SlotSet("can_register", False)] + reset_identification()
+            return [
+                SlotSet("can_register", False),
+                SlotSet("helpdesk_question", None),
+            ] + reset_identification()
         try:
             family = await backend.family(token)
             season = await backend.season(token)
