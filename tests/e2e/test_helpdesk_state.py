@@ -8,6 +8,7 @@ import json
 import re
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,8 @@ def test_containment_entries_answer_from_the_state(stack: Stack) -> None:
         if got not in expected or not all(s in first for s in entry.get("shows", [])):
             misses.append(f"{entry['say']!r}: {got} — {first[:90]!r}")
 
-    family = Parent(stack.rasa_url, stack.backend_url, sender="e2e-state-family")
+    run = uuid.uuid4().hex[:8]  # the tracker store outlives a test session: new senders
+    family = Parent(stack.rasa_url, stack.backend_url, sender=f"e2e-state-family-{run}")
     converse(
         family,
         "est-ce que mes enfants sont inscrits?",
@@ -126,7 +128,7 @@ def test_containment_entries_answer_from_the_state(stack: Stack) -> None:
             if family.last_question.endswith("Je confirme l'annulation ?"):
                 family.say("non")  # nothing is cancelled by the containment run
     for n, entry in enumerate(e for e in entries if e["as"] == "visitor"):
-        check(Parent(stack.rasa_url, stack.backend_url, sender=f"e2e-state-v{n}"), entry)
+        check(Parent(stack.rasa_url, stack.backend_url, sender=f"e2e-state-v{n}-{run}"), entry)
     rate = 1 - len(misses) / len(entries)
     assert rate >= 0.9, f"{rate:.0%} answered right:\n" + "\n".join(misses)
 
