@@ -130,6 +130,7 @@ def test_containment_entries_answer_from_the_state(stack: Stack) -> None:
     for n, entry in enumerate(e for e in entries if e["as"] == "visitor"):
         check(Parent(stack.rasa_url, stack.backend_url, sender=f"e2e-state-v{n}-{run}"), entry)
     rate = 1 - len(misses) / len(entries)
+    print(f"state containment: {len(entries) - len(misses)}/{len(entries)}", *misses, sep="\n")
     assert rate >= 0.9, f"{rate:.0%} answered right:\n" + "\n".join(misses)
 
 
