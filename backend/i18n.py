@@ -209,10 +209,6 @@ _ERROR_MESSAGES: dict[str, str] = {
         "Cette activité a commencé le %(starts_on)s : elle ne peut plus être annulée ici. Le "
         "service des loisirs peut vous aider au %(city_phone)s, %(city_hours)s."
     ),
-    "refund_failed": N_(
-        "Le remboursement n'a pas pu être fait par le fournisseur de paiement : rien n'a été "
-        "annulé. Veuillez réessayer plus tard."
-    ),
     "nothing_due": N_("Il n'y a rien à payer pour cette commande."),
     "places_released": N_(
         "Les places de cette commande ont été libérées et ne sont plus libres : il faut "

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.adapters.clock import Clock
 from backend.adapters.gateway import PaymentGateway
 from backend.db.engine import run_transaction
-from backend.services import installment_charges, retention, waitlist
+from backend.services import installment_charges, refund_sender, retention, waitlist
 from backend.settings import Settings
 
 
@@ -36,6 +36,10 @@ def run_due_jobs(
     reconciled = installment_charges.reconcile(
         session_factory, clock=clock, settings=settings, gateway=gateway
     )
+    # Refunds recorded by the steps above, and those whose answer never came.
+    refunds = refund_sender.send_pending(
+        session_factory, gateway=gateway, clock=clock, retry_stale=True
+    )
     forgotten = dict(retention.NOTHING_DONE)
     if run_transaction(
         session_factory,
@@ -52,5 +56,6 @@ def run_due_jobs(
         "expiries": expiries,
         "installments": charges,
         "payments": reconciled,
+        "refunds": refunds,
         "retention": forgotten,
     }

@@ -49,7 +49,7 @@ from backend.db.models import Family
 from backend.domain.errors import RegistrationError
 from backend.domain.roles import Action, Role, StaffRefusal, require
 from backend.i18n import error_message
-from backend.services import audit, dispatch, family_data, staff, staff_accounts
+from backend.services import audit, dispatch, family_data, refund_sender, staff, staff_accounts
 from backend.services.audit import Actor
 from backend.settings import Settings
 
@@ -71,7 +71,10 @@ class Context:
         return {"clock": self.clock, "settings": self.settings, "gateway": self.gateway}
 
     def run(self, fn: Callable[[Session], T]) -> T:
-        return run_transaction(self.factory, fn)
+        result = run_transaction(self.factory, fn)
+        # A cancellation records its refunds; the provider is asked once they are committed.
+        refund_sender.send_pending(self.factory, gateway=self.gateway, clock=self.clock)
+        return result
 
     def close(self) -> None:
         self.engine.dispose()

@@ -10,12 +10,14 @@ The flow the port serves:
 - the server attaches the resulting payment method to the customer, creates a payment, stores
   its id, then confirms it; `requires_action` sends the page to the card's 3-D Secure step;
 - a second installment is an off-session payment with the saved payment method;
-- refunds name the payment and the exact amount;
+- refunds name the payment and the exact amount, and carry our key so that a retry finds a
+  refund whose answer was lost (`find_refund`);
 - webhooks are verified and parsed into `PaymentEvent` (`parse_event`).
 
 Every create carries an idempotency key, but a provider may ignore it (localstripe does): the
 services store the payment id per (installment, attempt) before confirming, and a retry calls
-`retrieve_payment` instead of creating another payment.
+`retrieve_payment` instead of creating another payment; when the id itself was lost (the
+create's answer never came), `find_payment` finds the payment by the tags written on it.
 
 Calls block on the network: services never make them inside a database transaction.
 """
@@ -72,6 +74,7 @@ class Payment:
     decline_code: str | None = None  # "card_declined", "insufficient_funds", …
     tags: PaymentTags | None = None  # None: not one of ours (another app on the account)
     foreign_app: bool = False  # tagged, but by another application on the same account
+    card_last4: str | None = None  # the card's last four digits, once asked (`card_last4`)
 
 
 @dataclass(frozen=True)
@@ -154,8 +157,24 @@ class PaymentGateway(Protocol):
 
     def retrieve_payment(self, payment_id: str) -> Payment: ...
 
+    def card_last4(self, payment_method_id: str) -> str | None:
+        """The last four digits of a card, for « carte se terminant par 4242 » (the provider
+        keeps the card; the digits alone identify nothing)."""
+        ...
+
+    def find_payment(self, *, customer_id: str, tags: PaymentTags) -> Payment | None:
+        """The customer's payment carrying `tags`, if the provider has one: an attempt whose
+        create call's answer was lost asks this before creating again (a provider that
+        ignores idempotency keys would otherwise charge twice)."""
+        ...
+
     def refund(self, *, payment_id: str, amount_cents: int, idempotency_key: str) -> RefundResult:
-        """Give back exactly `amount_cents` of a succeeded payment."""
+        """Give back exactly `amount_cents` of a succeeded payment (the key written on it)."""
+        ...
+
+    def find_refund(self, *, payment_id: str, idempotency_key: str) -> RefundResult | None:
+        """The refund of `payment_id` made under `idempotency_key`, if the provider made one:
+        a retry whose first answer was lost asks this first (a provider may ignore the key)."""
         ...
 
     def parse_event(self, payload: bytes, signature: str | None) -> PaymentEvent:

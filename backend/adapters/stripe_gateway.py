@@ -277,12 +277,48 @@ class StripeGateway:
             raise _gateway_error(error) from None
         return self._payment(intent)
 
+    def card_last4(self, payment_method_id: str) -> str | None:
+        try:
+            method = self._client.v1.payment_methods.retrieve(payment_method_id)
+        except stripe.StripeError as error:
+            raise _gateway_error(error) from None
+        last4 = _get(_get(method, "card"), "last4")
+        return str(last4)[-4:] if last4 else None
+
+    def find_payment(self, *, customer_id: str, tags: PaymentTags) -> Payment | None:
+        want = {
+            "app": self._app,
+            "order_id": str(tags.order_id),
+            "installment_id": str(tags.installment_id),
+            "attempt": str(tags.attempt),
+        }
+        intents = self._client.v1.payment_intents
+        try:
+            try:
+                page = intents.list(params={"customer": customer_id, "limit": 100})
+            except stripe.InvalidRequestError:
+                # localstripe filters no list by customer: every intent, filtered below.
+                page = intents.list(params={"limit": 100})
+            for intent in page.auto_paging_iter():
+                if _id(_get(intent, "customer")) != customer_id:
+                    continue
+                metadata = _get(intent, "metadata") or {}
+                if all(_get(metadata, key) == value for key, value in want.items()):
+                    return self._payment(intent)
+        except stripe.StripeError as error:
+            raise _gateway_error(error) from None
+        return None
+
     def refund(self, *, payment_id: str, amount_cents: int, idempotency_key: str) -> RefundResult:
         if amount_cents <= 0:
             raise GatewayError("amount_not_positive", retryable=False)
         try:
             refund = self._client.v1.refunds.create(
-                params={"payment_intent": payment_id, "amount": amount_cents},
+                params={
+                    "payment_intent": payment_id,
+                    "amount": amount_cents,
+                    "metadata": {"app": self._app, "key": idempotency_key},
+                },
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.InvalidRequestError as error:
@@ -294,13 +330,31 @@ class StripeGateway:
             )
         except stripe.StripeError as error:
             raise _gateway_error(error) from None
+        return self._refund(refund, amount_cents)
+
+    @staticmethod
+    def _refund(refund: Any, amount_cents: int) -> RefundResult:
         status = _get(refund, "status")
         return RefundResult(
-            id=str(refund.id),
+            id=str(_get(refund, "id")),
             ok=status in ("succeeded", "pending"),
             amount_cents=int(_get(refund, "amount") or amount_cents),
             decline_code=None if status in ("succeeded", "pending") else str(status),
         )
+
+    def find_refund(self, *, payment_id: str, idempotency_key: str) -> RefundResult | None:
+        # A payment is refunded a few times at most (one per cancelled line): one page.
+        try:
+            found = self._client.v1.refunds.list(
+                params={"payment_intent": payment_id, "limit": 100}
+            )
+        except stripe.StripeError as error:
+            raise _gateway_error(error) from None
+        for refund in _get(found, "data") or []:
+            metadata = _get(refund, "metadata") or {}
+            if _get(metadata, "key") == idempotency_key:
+                return self._refund(refund, int(_get(refund, "amount") or 0))
+        return None
 
     # ------------------------------------------------------------------ webhooks
 

@@ -36,7 +36,7 @@ async def cancellation_outcome(request: Request, line_id: int) -> HTTPResponse:
 @openapi.summary(
     "Cancel the line: refunded by the policy, its place offered to the waitlist"
 )
-@documented(Cancelled, refusals=(401, 404, 409, 502), auth=FAMILY)
+@documented(Cancelled, refusals=(401, 404, 409), auth=FAMILY)
 @family_only
 async def cancel_line(request: Request, line_id: int) -> HTTPResponse:
     st = state(request)
@@ -51,4 +51,5 @@ async def cancel_line(request: Request, line_id: int) -> HTTPResponse:
             gateway=st.gateway,
         )
     )
+    await st.send_refunds()
     return ok(view)

@@ -27,7 +27,7 @@ from backend.db.engine import TransactionConflict, run_transaction
 from backend.domain.errors import RegistrationError
 from backend.domain.roles import Action, StaffRefusal, require
 from backend.i18n import error_message, field_message
-from backend.services import auth, staff_accounts
+from backend.services import auth, refund_sender, staff_accounts
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,15 @@ class AppState:
 
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, both)
+
+    async def send_refunds(self) -> dict[str, int]:
+        """After a write that may have recorded refunds (cancellations, payments): ask the
+        provider for them, outside any transaction (`backend.services.refund_sender`)."""
+        return await self.run_sync(
+            lambda: refund_sender.send_pending(
+                self.session_factory, gateway=self.gateway, clock=self.clock
+            )
+        )
 
     async def run_sync(self, fn: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()

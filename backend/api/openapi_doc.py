@@ -57,7 +57,6 @@ REFUSALS: Mapping[int, str] = {
     422: "invalid_request (with `fields`), code_invalid, terms_not_accepted",
     423: "challenge_locked",
     429: "rate_limited (Retry-After), resend_limit",
-    502: "refund_failed: the payment provider refused the refund, nothing changed",
     503: "the database does not answer",
 }
 

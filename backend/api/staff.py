@@ -102,6 +102,7 @@ async def cancel(request: Request, line_id: int) -> HTTPResponse:
             db, line_id, clock=st.clock, settings=st.settings, gateway=st.gateway, actor=who
         )
     )
+    await st.send_refunds()
     return ok(view)
 
 

@@ -7,6 +7,7 @@ refunded once the transaction is committed."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -43,7 +44,13 @@ async def webhook(request: Request) -> HTTPResponse:
     except (ValueError, KeyError, TypeError, AttributeError):
         # Signed by Stripe but not an event we can read: refused, nothing recorded.
         raise invalid({"body": field_message("not_json")}) from None
+    if event.kind == EventKind.PAYMENT_SUCCEEDED and event.payment is not None:
+        paid = event.payment
+        event = replace(
+            event, payment=await st.run_sync(lambda: payments.with_card_digits(st.gateway, paid))
+        )
     result = await st.db(lambda db: _handle(db, event, st))
+    await st.send_refunds()
     if result.get("outcome") == "unknown_payment" and event.payment is not None:
         payment = event.payment
         try:
@@ -64,7 +71,6 @@ def _handle(db: Any, event: PaymentEvent, st: Any) -> dict[str, Any]:
             payment=event.payment,
             clock=st.clock,
             settings=st.settings,
-            gateway=st.gateway,
         )
     if event.kind == EventKind.PAYMENT_FAILED and event.payment is not None:
         return payments.on_payment_failed(

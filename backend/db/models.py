@@ -37,6 +37,7 @@ from backend.domain.states import InstallmentStatus as InstallmentStatus
 from backend.domain.states import LineStatus as LineStatus
 from backend.domain.states import OrderStatus as OrderStatus
 from backend.domain.states import PaymentMode as PaymentMode
+from backend.domain.states import RefundStatus as RefundStatus
 
 # --------------------------------------------------------------------------- families
 
@@ -327,7 +328,8 @@ class Refund(Base):
     `reason`: "cancellation" (staff cancelled a paid line: `line_id` is set), "late_payment"
     (the places were gone when the payment arrived), "amount_mismatch" (a checkout paid an
     amount other than the installment's), "duplicate_payment" (a second charge for an
-    installment already paid). The ledger behind the order's `refunded_cents`."""
+    installment already paid). The ledger behind the order's `refunded_cents`: a row is
+    written (pending) before the provider is asked, so no money goes out without one."""
 
     __tablename__ = "refund"
     __table_args__ = (UniqueConstraint("installment_id", "line_id", "reason"),)
@@ -341,6 +343,14 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(String(30))
     gateway_refund_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Recorded and committed before the provider is asked (`backend.services.refund_sender`).
+    status: Mapped[RefundStatus] = mapped_column(
+        stored_enum(RefundStatus), default=RefundStatus.PENDING, index=True
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # times the provider was asked
+    failure_code: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class GatewayEvent(Base):

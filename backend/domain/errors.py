@@ -47,8 +47,6 @@ HTTP_STATUS: Final[dict[str, int]] = {
     "already_cancelled": 409,
     # A parent cancelling a registration whose activity started (param starts_on): staff may.
     "activity_started": 409,
-    # Staff cancelling a paid registration: the gateway refused the refund; nothing changed.
-    "refund_failed": 502,
 }
 
 CODES: Final[frozenset[str]] = frozenset(HTTP_STATUS)

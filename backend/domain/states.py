@@ -63,6 +63,15 @@ class InstallmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class RefundStatus(enum.StrEnum):
+    """A refund is recorded (PENDING, its idempotency key with it) and committed before the
+    provider is asked; the answer is recorded after."""
+
+    PENDING = "pending"  # recorded; not asked yet, or asked and the answer lost (a job retries)
+    SUCCEEDED = "succeeded"  # the provider made it
+    FAILED = "failed"  # the provider refused it: for staff (docs/MONEY.md)
+
+
 class IllegalTransition(Exception):
     """A state change the rules do not allow: a programming error, never a parent's error."""
 

@@ -78,16 +78,14 @@ def cancel_line(
     gateway: PaymentGateway,
 ) -> refunds.Settlement:
     """Cancel `line` (found in state `was`, its session locked by the caller): its money
-    settled, its place offered to the waitlist. Raises not_found when it changed meanwhile,
-    refund_failed (nothing changed then)."""
+    settled (its refunds recorded, asked of the provider once committed), its place offered
+    to the waitlist. Raises not_found when it changed meanwhile."""
     if not capacity.move(db, line, [was], LineStatus.CANCELLED):
         raise RegistrationError("not_found")
     order = _settled_order(db, line, was)
     settlement = refunds.Settlement()
     if order is not None:
-        settlement = refunds.settle_cancelled_line(
-            db, order, line, clock=clock, settings=settings, gateway=gateway
-        )
+        settlement = refunds.settle_cancelled_line(db, order, line, clock=clock, settings=settings)
         outbox.enqueue(
             db,
             clock=clock,

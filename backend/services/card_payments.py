@@ -29,7 +29,7 @@ from backend.db.engine import run_transaction
 from backend.db.models import Installment, Order
 from backend.domain.errors import RegistrationError
 from backend.services import payment_attempts as attempts
-from backend.services import payments
+from backend.services import payments, refund_sender
 from backend.services.checkout import payment_page_view
 from backend.settings import Settings
 
@@ -165,8 +165,17 @@ class Payer:
             )
 
         attempt = self._tx(start)
+        # A resumed attempt's create may have reached the provider with its answer lost.
+        found = (
+            self._gateway.find_payment(customer_id=link.customer_id, tags=attempt.tags)
+            if attempt.payment_id is None and attempt.resumed
+            else None
+        )
         if attempt.payment_id is not None:
             payment = self._gateway.retrieve_payment(attempt.payment_id)
+        elif found is not None:
+            payment = found
+            self._tx(lambda db: attempts.record_created(db, attempt.id, found, clock=self._clock))
         else:
             payment = self._gateway.create_payment(
                 customer_id=link.customer_id,
@@ -215,6 +224,7 @@ class Payer:
             return PayOutcome("declined", link.amount_cents, decline_code=payment.decline_code)
 
         keep = link.keep_card and card is not None
+        payment = payments.with_card_digits(self._gateway, payment)
 
         def record(db: Session) -> dict[str, Any]:
             if keep:
@@ -227,10 +237,11 @@ class Payer:
                 payment=payment,
                 clock=self._clock,
                 settings=self._settings,
-                gateway=self._gateway,
             )
 
         result = self._tx(record)
+        # A late or duplicate payment recorded refunds: asked for now that they are committed.
+        refund_sender.send_pending(self._factory, gateway=self._gateway, clock=self._clock)
         if card is not None and not keep:
             self._detach(card)
         status = "refunded" if result["outcome"] == "refunded" else "paid"

@@ -107,7 +107,6 @@ def checkout(
         idempotency_key=idempotency_key or None,
         deferred=deferred,
         clock=clock,
-        gateway=None if deferred else gateway,
     )
     if deferred:
         # Taken now, charged when the city switches the season to normal payment.

@@ -29,8 +29,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # An attempt older than this without a final answer is asked about (the page or the job that
-# started it has surely finished or died).
+# started it has surely finished or died); one that never recorded its payment is looked up
+# for LOOK_UP_FOR after it started, then left to staff.
 RECONCILE_AFTER = timedelta(minutes=15)
+LOOK_UP_FOR = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,6 @@ def charge_due_installments(
                 ok=ok,
                 clock=clock,
                 settings=settings,
-                gateway=gateway,
             )
         )
         charged += ok
@@ -120,6 +121,11 @@ def _charge(gateway: PaymentGateway, charge: _Charge) -> Payment:
     assert attempt is not None and charge.customer_id and charge.card
     if attempt.payment_id is not None:
         return gateway.retrieve_payment(attempt.payment_id)
+    if attempt.resumed:
+        # An earlier run's create may have reached the provider, its answer lost.
+        found = gateway.find_payment(customer_id=charge.customer_id, tags=attempt.tags)
+        if found is not None:
+            return found
     return gateway.create_payment(
         customer_id=charge.customer_id,
         payment_method_id=charge.card,
@@ -139,7 +145,6 @@ def _record(
     ok: bool,
     clock: Clock,
     settings: Settings,
-    gateway: PaymentGateway,
 ) -> None:
     inst = db.get(Installment, installment_id)
     if inst is None or inst.status != InstallmentStatus.SCHEDULED:
@@ -149,7 +154,7 @@ def _record(
     if ok and payment is not None:
         # Allocated to the lines it pays, like any capture (a late or duplicate one refunded).
         settlement.capture(
-            db, inst, charge_id=payment.id, clock=clock, settings=settings, gateway=gateway
+            db, inst, charge_id=payment.id, clock=clock, settings=settings
         )
         return
     payments.set_installment(inst, InstallmentStatus.FAILED)
@@ -191,19 +196,34 @@ def reconcile(
     settings: Settings,
     gateway: PaymentGateway,
 ) -> dict[str, int]:
-    """Ask the provider about attempts left without a final answer, and record it."""
-    pending = run_transaction(
-        factory,
-        lambda db: attempts.open_attempts(db, older_than=clock.now() - RECONCILE_AFTER),
-        write=False,
-    )
-    settled = 0
+    """Ask the provider about attempts left without a final answer, and record it: by the
+    payment id recorded, or, for an attempt whose create call's answer was lost, by the tags
+    written on the payment (`find_payment`)."""
+    cutoff = clock.now() - RECONCILE_AFTER
+
+    def read(db: Session) -> tuple[list[tuple[int, str]], list[attempts.LostAttempt]]:
+        return (
+            attempts.open_attempts(db, older_than=cutoff),
+            attempts.lost_attempts(db, older_than=cutoff, newer_than=cutoff - LOOK_UP_FOR),
+        )
+
+    pending, lost = run_transaction(factory, read, write=False)
+    found: list[tuple[int, Payment]] = []
     for attempt_id, payment_id in pending:
         try:
-            payment = gateway.retrieve_payment(payment_id)
+            found.append((attempt_id, gateway.retrieve_payment(payment_id)))
         except GatewayError as error:
             log.warning("payment %s not reconciled (%s)", payment_id, error.kind)
+    for one in lost:
+        try:
+            payment = gateway.find_payment(customer_id=one.customer_id, tags=one.tags)
+        except GatewayError as error:
+            log.warning("attempt %s not looked up (%s)", one.id, error.kind)
             continue
+        if payment is not None:
+            found.append((one.id, payments.with_card_digits(gateway, payment)))
+    settled = 0
+    for attempt_id, payment in found:
         result = run_transaction(
             factory,
             partial(
@@ -212,7 +232,6 @@ def reconcile(
                 payment=payment,
                 clock=clock,
                 settings=settings,
-                gateway=gateway,
             ),
         )
         if result.get("outcome") == "unknown_payment":
@@ -228,12 +247,11 @@ def _reconcile_one(
     payment: Payment,
     clock: Clock,
     settings: Settings,
-    gateway: PaymentGateway,
 ) -> dict[str, Any]:
     attempts.record_created(db, attempt_id, payment, clock=clock)
     if payment.status == PaymentStatus.SUCCEEDED:
         return payments.on_payment_succeeded(
-            db, event_id=None, payment=payment, clock=clock, settings=settings, gateway=gateway
+            db, event_id=None, payment=payment, clock=clock, settings=settings
         )
     if payment.status in (PaymentStatus.REQUIRES_PAYMENT_METHOD, PaymentStatus.CANCELED):
         return payments.on_payment_failed(db, event_id=None, payment=payment, clock=clock)

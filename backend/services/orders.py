@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock, local_date
-from backend.adapters.gateway import PaymentGateway
 from backend.db.models import (
     Category,
     Family,
@@ -60,10 +59,10 @@ def create_order(
     idempotency_key: str | None,
     deferred: bool,
     clock: Clock,
-    gateway: PaymentGateway | None,
 ) -> Order:
-    """An order for `lines` with its installments; in a normal season, a gateway checkout
-    for the first installment. The caller validated `count` against the terms."""
+    """An order for `lines` with its installments; in a normal season, a payment link for
+    the first installment (no provider call: the hosted page makes them). The caller
+    validated `count` against the terms."""
     now = clock.now()
     plan = terms_rule.terms(paid_lines(lines), local_date(clock)).plans[count]
     order = Order(
@@ -90,7 +89,6 @@ def create_order(
             )
         )
     if not deferred:
-        assert gateway is not None
         # Before the insert: the link goes in with the order, no second write.
         open_checkout(db, order, order.installments[0], link_expires_at)
     db.flush()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
 from backend.adapters.gateway import Payment, PaymentStatus, PaymentTags
-from backend.db.models import Installment
+from backend.db.models import Installment, Order
 from backend.db.payment_attempts import AttemptStatus, PaymentAttempt
 
 # Attempts still waiting for an answer from the provider, that a job reconciles.
@@ -32,9 +32,12 @@ class StartedAttempt:
     amount_cents: int
     payment_id: str | None  # set: the payment exists already, retrieve it, never create another
     status: AttemptStatus
+    # Recorded by an earlier try: its create may have reached the provider with the answer
+    # lost (then `find_payment` finds it).
+    resumed: bool = False
 
 
-def _started(row: PaymentAttempt, order_id: int) -> StartedAttempt:
+def _started(row: PaymentAttempt, order_id: int, resumed: bool = False) -> StartedAttempt:
     return StartedAttempt(
         id=row.id,
         tags=PaymentTags(order_id=order_id, installment_id=row.installment_id, attempt=row.attempt),
@@ -42,32 +45,35 @@ def _started(row: PaymentAttempt, order_id: int) -> StartedAttempt:
         amount_cents=row.amount_cents,
         payment_id=row.payment_id,
         status=row.status,
+        resumed=resumed,
     )
 
 
 def start(
     db: Session, inst: Installment, *, key: str, off_session: bool, clock: Clock
 ) -> StartedAttempt:
-    """The attempt recorded under `key` (the same try, retried: the same row), or a new one."""
+    """The attempt recorded under `key` (the same try, retried: the same row, `resumed`), or a
+    new one."""
     row = db.scalar(select(PaymentAttempt).where(PaymentAttempt.idempotency_key == key))
-    if row is None:
-        last = db.scalar(
-            select(func.max(PaymentAttempt.attempt)).where(PaymentAttempt.installment_id == inst.id)
-        )
-        now = clock.now()
-        row = PaymentAttempt(
-            installment_id=inst.id,
-            attempt=(last or 0) + 1,
-            off_session=off_session,
-            amount_cents=inst.amount_cents,
-            idempotency_key=key,
-            payment_id=None,
-            status=AttemptStatus.STARTED,
-            created_at=now,
-            updated_at=now,
-        )
-        db.add(row)
-        db.flush()  # a concurrent twin fails here on the unique key and its transaction retries
+    if row is not None:
+        return _started(row, inst.order_id, resumed=True)
+    last = db.scalar(
+        select(func.max(PaymentAttempt.attempt)).where(PaymentAttempt.installment_id == inst.id)
+    )
+    now = clock.now()
+    row = PaymentAttempt(
+        installment_id=inst.id,
+        attempt=(last or 0) + 1,
+        off_session=off_session,
+        amount_cents=inst.amount_cents,
+        idempotency_key=key,
+        payment_id=None,
+        status=AttemptStatus.STARTED,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(row)
+    db.flush()  # a concurrent twin fails here on the unique key and its transaction retries
     return _started(row, inst.order_id)
 
 
@@ -119,6 +125,40 @@ def record_decline(db: Session, inst: Installment, payment: Payment, *, clock: C
     row = _row_for(db, inst, payment)
     if row is not None and row.payment_id == payment.id:
         _apply(row, payment, clock)
+
+
+@dataclass(frozen=True)
+class LostAttempt:
+    """An attempt recorded without the provider's payment id: its create call may have reached
+    the provider and the answer been lost."""
+
+    id: int
+    customer_id: str
+    tags: PaymentTags
+
+
+def lost_attempts(
+    db: Session, *, older_than: datetime, newer_than: datetime
+) -> list[LostAttempt]:
+    """Attempts started between `newer_than` and `older_than` that never recorded a payment
+    id, on orders with a provider customer (the reconciliation job looks their payment up)."""
+    rows = db.execute(
+        select(PaymentAttempt, Installment.order_id, Order.gateway_customer_id)
+        .join(Installment, Installment.id == PaymentAttempt.installment_id)
+        .join(Order, Order.id == Installment.order_id)
+        .where(
+            PaymentAttempt.status == AttemptStatus.STARTED,
+            PaymentAttempt.payment_id.is_(None),
+            PaymentAttempt.updated_at < older_than,
+            PaymentAttempt.updated_at >= newer_than,
+            Order.gateway_customer_id.is_not(None),
+        )
+        .order_by(PaymentAttempt.id)
+    ).all()
+    return [
+        LostAttempt(row.id, str(customer), _started(row, int(order_id)).tags)
+        for row, order_id, customer in rows
+    ]
 
 
 def open_attempts(db: Session, *, older_than: datetime) -> list[tuple[int, str]]:

@@ -9,13 +9,14 @@ the lines it confirms, its allocation, what a late payment refunds) is `services
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
-from backend.adapters.gateway import Payment, PaymentGateway
+from backend.adapters.gateway import GatewayError, Payment, PaymentGateway, PaymentStatus
 from backend.db.models import (
     GatewayEvent,
     Installment,
@@ -59,6 +60,19 @@ def _find_installment(db: Session, payment: Payment) -> Installment | None:
     return inst
 
 
+def with_card_digits(gateway: PaymentGateway, payment: Payment) -> Payment:
+    """`payment` with its card's last four digits, asked of the provider (outside any
+    transaction) for the confirmation; unchanged when the provider cannot say."""
+    if payment.status != PaymentStatus.SUCCEEDED or payment.payment_method_id is None:
+        return payment
+    try:
+        last4 = gateway.card_last4(payment.payment_method_id)
+    except GatewayError as error:
+        log.warning("card digits of payment %s not read (%s)", payment.id, error.kind)
+        return payment
+    return replace(payment, card_last4=last4)
+
+
 def on_payment_succeeded(
     db: Session,
     *,
@@ -66,7 +80,6 @@ def on_payment_succeeded(
     payment: Payment,
     clock: Clock,
     settings: Settings,
-    gateway: PaymentGateway,
 ) -> dict[str, Any]:
     """A provider payment succeeded (reported by the hosted page's flow, the job, or a webhook;
     `event_id` is the webhook's, None otherwise). Idempotent: a replay changes nothing.
@@ -93,7 +106,7 @@ def on_payment_succeeded(
         if charge_id != inst.charge_id and amount_cents > 0:
             # A second, distinct payment for what was already paid (two tabs, say): not kept.
             _refund_unmatched(
-                db, order, inst, charge_id, amount_cents, "duplicate_payment", clock, gateway
+                db, order, inst, charge_id, amount_cents, "duplicate_payment", clock
             )
         return {"outcome": "already_paid", "order_id": order.id, "status": order.status.value}
     if amount_cents != inst.amount_cents:
@@ -110,7 +123,7 @@ def on_payment_succeeded(
         )
         if amount_cents > 0:
             _refund_unmatched(
-                db, order, inst, charge_id, amount_cents, "amount_mismatch", clock, gateway
+                db, order, inst, charge_id, amount_cents, "amount_mismatch", clock
             )
         outbox.enqueue(
             db,
@@ -126,8 +139,10 @@ def on_payment_succeeded(
         )
         db.flush()
         return {"outcome": "amount_mismatch", "order_id": order.id, "status": order.status.value}
+    if payment.card_last4:
+        order.card_last4 = payment.card_last4  # the confirmation names the card
     captured = settlement.capture(
-        db, inst, charge_id=charge_id, clock=clock, settings=settings, gateway=gateway
+        db, inst, charge_id=charge_id, clock=clock, settings=settings
     )
     inst.attempts += 1
     if captured.outcome == "duplicate":
@@ -166,7 +181,6 @@ def _refund_unmatched(
     amount_cents: int,
     reason: str,
     clock: Clock,
-    gateway: PaymentGateway,
 ) -> None:
     refunds.refund_charge(
         db,
@@ -178,7 +192,6 @@ def _refund_unmatched(
         reason=reason,
         idempotency_key=f"refund-{reason}-{charge_id}",
         clock=clock,
-        gateway=gateway,
     )
 
 

@@ -1,6 +1,6 @@
 """Settling money when a line leaves an order it was billed in (staff cancel a paid
-registration, or a late payment cannot confirm it): refunds through the gateway, what is still
-due reduced or cancelled, the ledger.
+registration, or a late payment cannot confirm it): refunds recorded in the ledger (and sent to
+the provider once committed), what is still due reduced or cancelled.
 
 The rule itself is pure (`backend.domain.refunds`); this module applies it to the allocation
 recorded at capture (`Allocation` rows) and records every refund in the `refund` table (the
@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
-from backend.adapters.gateway import PaymentGateway
 from backend.db.models import (
     Allocation,
     Installment,
@@ -26,9 +25,9 @@ from backend.db.models import (
     Order,
     OrderStatus,
     Refund,
+    RefundStatus,
 )
 from backend.domain import refunds as rule
-from backend.domain.errors import RegistrationError
 from backend.domain.states import PLACE_HOLDING, check_installment_transition
 from backend.services import orders, views
 from backend.settings import Settings
@@ -95,14 +94,10 @@ def refund_charge(
     reason: str,
     idempotency_key: str,
     clock: Clock,
-    gateway: PaymentGateway,
 ) -> Refund:
-    """Refund part of a charge through the gateway and record it; refund_failed otherwise."""
-    result = gateway.refund(
-        payment_id=charge_id, amount_cents=amount_cents, idempotency_key=idempotency_key
-    )
-    if not result.ok:
-        raise RegistrationError("refund_failed", decline_code=result.decline_code)
+    """Record a refund of part of a charge, pending: the provider is asked once this
+    transaction is committed (`backend.services.refund_sender`), never inside it."""
+    now = clock.now()
     row = Refund(
         order_id=order.id,
         installment_id=installment.id if installment is not None else None,
@@ -110,8 +105,11 @@ def refund_charge(
         charge_id=charge_id,
         amount_cents=amount_cents,
         reason=reason,
-        gateway_refund_id=result.id,
-        created_at=clock.now(),
+        status=RefundStatus.PENDING,
+        idempotency_key=idempotency_key,
+        tries=0,
+        created_at=now,
+        updated_at=now,
     )
     db.add(row)
     db.flush()
@@ -169,7 +167,6 @@ def settle_leaving_line(
     reason: str,
     clock: Clock,
     settings: Settings,
-    gateway: PaymentGateway,
     policy: rule.RefundPolicy = rule.FULL_REFUND,
 ) -> Settlement:
     """`line` no longer holds its place: give back what was paid for it (its allocation, less
@@ -196,7 +193,6 @@ def settle_leaving_line(
             reason=reason,
             idempotency_key=f"{reason}-line-{line.id}-installment-{inst.id}",
             clock=clock,
-            gateway=gateway,
         )
         out.refunded_cents += amount
         if refunded_from_charge(db, inst) >= inst.amount_cents:
@@ -242,7 +238,6 @@ def settle_cancelled_line(
     *,
     clock: Clock,
     settings: Settings,
-    gateway: PaymentGateway,
 ) -> Settlement:
     """`line` (already CANCELLED) leaves `order`: its money settled (`settle_leaving_line`),
     and the order's status follows what is left of it."""
@@ -253,7 +248,6 @@ def settle_cancelled_line(
         reason="cancellation",
         clock=clock,
         settings=settings,
-        gateway=gateway,
         policy=refund_policy(settings),
     )
     lines = db.scalars(select(Line).where(Line.order_id == order.id)).all()

@@ -23,13 +23,22 @@ def _form(cents: int) -> int:
 
 
 def money_summary(p: Mapping[str, Any]) -> str:
-    """ "142,50 $ payés aujourd'hui ; 142,50 $ seront prélevés le 21 mai 2027." """
+    """ "142,50 $ payés aujourd'hui avec la carte se terminant par 4242 ; 142,50 $ seront
+    prélevés le 21 mai 2027." """
     now = fmt.cents(p, "paid_now_cents") if "paid_now_cents" in p else fmt.cents(p, "paid_cents")
-    parts = [
-        ngettext("%(amount)s payé aujourd'hui", "%(amount)s payés aujourd'hui", _form(now))
-        % {"amount": format_money(now)}
-    ]
-    card_saved = bool(p.get("card_saved") or p.get("card_last4"))
+    last4 = p.get("card_last4")
+    if last4:
+        paid = ngettext(
+            "%(amount)s payé aujourd'hui avec la carte se terminant par %(last4)s",
+            "%(amount)s payés aujourd'hui avec la carte se terminant par %(last4)s",
+            _form(now),
+        )
+    else:
+        paid = ngettext("%(amount)s payé aujourd'hui", "%(amount)s payés aujourd'hui", _form(now))
+    parts = [paid % {"amount": format_money(now), "last4": last4}]
+    # Only a card kept with the parent's consent is charged later (the digits alone say
+    # nothing of that).
+    card_saved = bool(p.get("card_saved"))
     for d in p.get("due") or []:
         cents = int(d["amount_cents"])
         values = {"amount": format_money(cents), "date": fmt.day_month_year(d["due_on"])}

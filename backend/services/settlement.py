@@ -25,7 +25,6 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
-from backend.adapters.gateway import PaymentGateway
 from backend.db.models import (
     Allocation,
     Installment,
@@ -158,7 +157,6 @@ def capture(
     charge_id: str,
     clock: Clock,
     settings: Settings,
-    gateway: PaymentGateway,
 ) -> Captured:
     """A charge of exactly `inst.amount_cents` succeeded for `inst`: settle it (module doc)."""
     order = inst.order
@@ -176,7 +174,6 @@ def capture(
             reason="duplicate_payment",
             idempotency_key=f"refund-duplicate_payment-{charge_id}",
             clock=clock,
-            gateway=gateway,
         )
         return Captured("duplicate", refunded_cents=inst.amount_cents)
     inst.charge_id = charge_id
@@ -194,7 +191,6 @@ def capture(
             reason="late_payment",
             idempotency_key=f"refund-{charge_id}",
             clock=clock,
-            gateway=gateway,
         )
         check_installment_transition(inst.status, InstallmentStatus.REFUNDED)
         inst.status = InstallmentStatus.REFUNDED
@@ -212,7 +208,6 @@ def capture(
             reason="late_payment",
             clock=clock,
             settings=settings,
-            gateway=gateway,
         )
         out.refunded_cents += settled.refunded_cents
     if not out.kept:

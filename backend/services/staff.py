@@ -147,8 +147,7 @@ def cancel_line(
     gateway less what the policy keeps, what is still due for it is removed (an installment
     left at 0 $ is cancelled), and the payer is told ("registration_cancelled").
     Returns `<Line>` plus `refunded_cents` and `cancelled_installments`. Raises not_found,
-    staff_forbidden (a confirmed registration needs a coordinator), refund_failed (nothing is
-    changed then)."""
+    staff_forbidden (a confirmed registration needs a coordinator)."""
     require(actor.role, Action.CANCEL_UNPAID)
     line = db.get(Line, line_id)
     if line is None:

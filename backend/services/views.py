@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from backend.db.models import (
@@ -17,6 +17,7 @@ from backend.db.models import (
     Order,
     OrderStatus,
     Refund,
+    RefundStatus,
 )
 from backend.db.models import Session as ActivitySession
 from backend.services.queries import waitlist_position, waitlist_positions
@@ -98,24 +99,28 @@ def installment_dicts(order: Order) -> list[dict[str, Any]]:
     ]
 
 
-def refunded_cents(db: Session, order: Order) -> int:
-    """What was given back on charges of this order (cancellations, late payments); a payment
-    of the wrong amount or a duplicate, refunded, never counted as paid in the first place."""
-    return int(
-        db.scalar(
-            select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
-                Refund.order_id == order.id,
-                Refund.reason.in_(("cancellation", "late_payment")),
-            )
+def refunded_cents(db: Session, order: Order) -> tuple[int, int]:
+    """What was given back (or is being: recorded, the provider asked after the commit) on
+    charges of this order (cancellations, late payments), and what the provider refused to
+    give back (staff owe it to the family); in one statement. A payment of the wrong amount or
+    a duplicate, refunded, never counted as paid in the first place."""
+    failed = Refund.status == RefundStatus.FAILED
+    given, refused = db.execute(
+        select(
+            func.coalesce(func.sum(case((failed, 0), else_=Refund.amount_cents)), 0),
+            func.coalesce(func.sum(case((failed, Refund.amount_cents), else_=0)), 0),
+        ).where(
+            Refund.order_id == order.id,
+            Refund.reason.in_(("cancellation", "late_payment")),
         )
-        or 0
-    )
+    ).one()
+    return int(given or 0), int(refused or 0)
 
 
 def order_dict(db: Session, order: Order, settings: Settings | None = None) -> dict[str, Any]:
     # Paid = every installment captured (refunded ones included) minus what went back.
     captured = (InstallmentStatus.PAID, InstallmentStatus.REFUNDED)
-    refunded = refunded_cents(db, order)
+    refunded, refused = refunded_cents(db, order)
     paid = sum(i.amount_cents for i in order.installments if i.status in captured) - refunded
     live = {InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED}
     due = sum(i.amount_cents for i in order.installments if i.status in live)
@@ -132,6 +137,7 @@ def order_dict(db: Session, order: Order, settings: Settings | None = None) -> d
         "total_cents": order.total_cents,
         "paid_cents": paid,
         "refunded_cents": refunded,
+        "refund_failed_cents": refused,
         "due_cents": due,
         "installments": installment_dicts(order),
         "lines": line_dicts(db, lines),

@@ -319,13 +319,11 @@ def offer_free_places(
         if offered is None:
             capacity.release(db, session.pool_id)  # all claimed elsewhere: look again
             continue
-        _make_offer(db, offered, clock=clock, settings=settings, gateway=gateway)
+        _make_offer(db, offered, clock=clock, settings=settings)
         made += 1
 
 
-def _make_offer(
-    db: Session, line: Line, *, clock: Clock, settings: Settings, gateway: PaymentGateway
-) -> None:
+def _make_offer(db: Session, line: Line, *, clock: Clock, settings: Settings) -> None:
     # Options were recorded without a place while waiting: take them now if still available,
     # otherwise the offer is for the week alone (and the option is not billed).
     dropped: list[str] = []
@@ -362,7 +360,6 @@ def _make_offer(
         idempotency_key=None,
         deferred=False,
         clock=clock,
-        gateway=gateway,
     )
     params = views.message_line(db, line) | {
         "deadline": views.iso(line.offer_expires_at),

@@ -32,7 +32,7 @@ from backend.db.models import (
 from backend.db.models import Session as ActivitySession
 from backend.db.notifications import Notification
 from backend.demo import seed_demo
-from backend.services import payments, queries
+from backend.services import payments, queries, refund_sender
 from backend.settings import Settings
 
 T = TypeVar("T")
@@ -46,8 +46,12 @@ class Harness:
     gateway: StripeGateway
 
     def run(self, fn: Callable[[Session], T]) -> T:
+        """`fn` in one transaction; then, as the HTTP layer does, the refunds it recorded are
+        asked of the gateway."""
         with transaction(self.factory) as db:
-            return fn(db)
+            result = fn(db)
+        refund_sender.send_pending(self.factory, gateway=self.gateway, clock=self.clock)
+        return result
 
     @property
     def deps(self) -> dict[str, Any]:
@@ -271,7 +275,11 @@ def deliver_payment(h: Harness, paid: PaidAtProvider, *, save: bool = False) -> 
             if order is not None and order.card_on_file_consent:
                 order.card_token = paid.card
         return payments.on_payment_succeeded(
-            db, event_id=f"evt_{paid.payment.id}", payment=paid.payment, **h.deps
+            db,
+            event_id=f"evt_{paid.payment.id}",
+            payment=paid.payment,
+            clock=h.clock,
+            settings=h.settings,
         )
 
     return h.run(record)

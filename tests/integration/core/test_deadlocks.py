@@ -202,7 +202,11 @@ def _deliver(factory: sessionmaker[Session], h: Harness, paid: PaidAtProvider) -
     # Straight `transaction`, no retry: a deadlock would surface here as an error.
     with transaction(factory) as db:
         return payments.on_payment_succeeded(
-            db, event_id=f"evt_{paid.payment.id}", payment=paid.payment, **h.deps
+            db,
+            event_id=f"evt_{paid.payment.id}",
+            payment=paid.payment,
+            clock=h.clock,
+            settings=h.settings,
         )
 
 

@@ -16,7 +16,6 @@ from backend.adapters.clock import ManualClock
 from backend.adapters.gateway import RefundResult
 from backend.adapters.stripe_gateway import StripeGateway
 from backend.db.models import Installment, Line, LineStatus, Order, Refund
-from backend.domain.errors import RegistrationError
 from backend.jobs import run_due_jobs
 from backend.services import checkout, staff
 from backend.settings import Settings
@@ -159,17 +158,24 @@ def test_the_freed_place_is_offered_to_the_waitlist(h: Harness) -> None:
     h.assert_capacity_exact()
 
 
-def test_a_refused_refund_cancels_nothing(h: Harness) -> None:
+def test_a_refused_refund_is_left_to_staff_and_the_cancellation_stands(h: Harness) -> None:
+    """The provider is asked after the cancellation is committed: when it refuses, the refund
+    is marked failed (shown on the order for staff), never silently dropped."""
     week = h.camp_session(RIVIERE, "9-12 ans", 5)
     add(h, "100001", ("Léa", "Tremblay"), [week])
     order_id = do_checkout(h, "100001")["order_id"]
     deliver(h, pay(h, order_id))
     (line,) = _lines(h, order_id)
     h.gateway.refuse = True  # type: ignore[attr-defined]
-    with pytest.raises(RegistrationError) as refused:
-        _cancel(h, line.id)
-    assert refused.value.code == "refund_failed"
-    assert h.run(lambda db: db.get(Line, line.id)).status == LineStatus.CONFIRMED
-    assert _order(h, order_id)["status"] == "paid"
-    assert not h.notifications("registration_cancelled")
+    assert _cancel(h, line.id)["refunded_cents"] == 9500
+    assert h.run(lambda db: db.get(Line, line.id)).status == LineStatus.CANCELLED
+    refund = h.run(lambda db: db.scalars(select(Refund)).one())
+    assert (refund.status.value, refund.failure_code) == ("failed", "processing_error")
+    view = _order(h, order_id)["view"]
+    assert view["refund_failed_cents"] == 9500 and view["refunded_cents"] == 0
+    # The job does not ask again for a refund the provider refused.
+    h.gateway.refuse = False  # type: ignore[attr-defined]
+    h.clock.advance(timedelta(hours=1))
+    assert run_due_jobs(h.factory, **h.deps)["refunds"] == {"sent": 0, "failed": 0, "pending": 0}
+    assert h.gateway.refunds == []  # type: ignore[attr-defined]
     h.assert_capacity_exact()

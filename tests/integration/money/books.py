@@ -36,6 +36,7 @@ from backend.db.models import (
     Order,
     OrderStatus,
     Refund,
+    RefundStatus,
 )
 from backend.domain.refunds import FULL_REFUND, RefundPolicy, kept_fee_cents
 from backend.domain.states import PLACE_HOLDING
@@ -122,7 +123,8 @@ def pay_link(h: Harness, order_id: int, *, save_card: bool = False) -> Capture:
 def deliver(h: Harness, capture: Capture) -> dict[str, Any]:
     """The provider's `payment_intent.succeeded` for `capture`, as the webhook hands it to the
     backend (replays share the event id); the card stays on file with the parent's consent."""
-    payment = h.gateway.retrieve_payment(capture.charge_id)
+    # As the webhook route does: the card's digits asked before the transaction.
+    payment = payments.with_card_digits(h.gateway, h.gateway.retrieve_payment(capture.charge_id))
 
     def record(db: Session) -> dict[str, Any]:
         if capture.save_card and payment.tags is not None:
@@ -130,7 +132,7 @@ def deliver(h: Harness, capture: Capture) -> dict[str, Any]:
             if order is not None and order.card_on_file_consent:
                 order.card_token = capture.card
         return payments.on_payment_succeeded(
-            db, event_id=capture.event_id, payment=payment, **h.deps
+            db, event_id=capture.event_id, payment=payment, clock=h.clock, settings=h.settings
         )
 
     return h.run(record)
@@ -188,7 +190,11 @@ def problems(
             want = inst.amount_cents - whole if inst.status in CAPTURED and inst.charge_id else 0
             if got != want:
                 out.append(f"installment {inst.id}: captured {want}, allocated {got}")
-    recorded = _sums(db, Refund.amount_cents, Refund.charge_id)
+    recorded = _sums(
+        db, Refund.amount_cents, Refund.charge_id, Refund.status != RefundStatus.FAILED
+    )
+    for row in db.scalars(select(Refund).where(Refund.status != RefundStatus.SUCCEEDED)):
+        out.append(f"refund {row.id} ({row.reason}) is {row.status}, not made")
     installment_of = defaultdict(list)
     for inst_id, charge_id in db.execute(
         select(Installment.id, Installment.charge_id).where(Installment.charge_id.is_not(None))

@@ -158,6 +158,15 @@ class FakeGateway:
     def retrieve_payment(self, payment_id: str) -> Payment:
         return self._view(payment_id)
 
+    def card_last4(self, payment_method_id: str) -> str | None:
+        return "4242" if payment_method_id in self.cards else None
+
+    def find_payment(self, *, customer_id: str, tags: PaymentTags) -> Payment | None:
+        for pid, p in self.payments.items():
+            if p.customer_id == customer_id and p.tags == tags:
+                return self._view(pid)
+        return None
+
     def refund(self, *, payment_id: str, amount_cents: int, idempotency_key: str) -> RefundResult:
         if idempotency_key in self.by_key:
             previous = self.by_key[idempotency_key]
@@ -174,6 +183,10 @@ class FakeGateway:
         result = RefundResult(id=self._id("re"), ok=True, amount_cents=amount_cents)
         self.by_key[idempotency_key] = result
         return result
+
+    def find_refund(self, *, payment_id: str, idempotency_key: str) -> RefundResult | None:
+        previous = self.by_key.get(idempotency_key)
+        return previous if isinstance(previous, RefundResult) else None
 
     def parse_event(self, payload: bytes, signature: str | None) -> PaymentEvent:
         # Events are handed to the services already parsed (`books.deliver`).

@@ -83,10 +83,19 @@ class LocalStripeBooks:
     def retrieve_payment(self, payment_id: str) -> Payment:
         return self.stripe.retrieve_payment(payment_id)
 
+    def card_last4(self, payment_method_id: str) -> str | None:
+        return self.stripe.card_last4(payment_method_id)
+
+    def find_payment(self, *, customer_id: str, tags: PaymentTags) -> Payment | None:
+        return self.stripe.find_payment(customer_id=customer_id, tags=tags)
+
     def refund(self, *, payment_id: str, amount_cents: int, idempotency_key: str) -> RefundResult:
         return self.stripe.refund(
             payment_id=payment_id, amount_cents=amount_cents, idempotency_key=idempotency_key
         )
+
+    def find_refund(self, *, payment_id: str, idempotency_key: str) -> RefundResult | None:
+        return self.stripe.find_refund(payment_id=payment_id, idempotency_key=idempotency_key)
 
     def parse_event(self, payload: bytes, signature: str | None) -> PaymentEvent:
         return self.stripe.parse_event(payload, signature)

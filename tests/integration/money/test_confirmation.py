@@ -35,7 +35,10 @@ def test_two_installments_say_what_was_paid_what_is_due_and_who_still_waits(h: H
         h.notifications("confirmation", h.family_id(JULIE)), key=lambda n: n.channel.value
     )[::-1]
     assert sms.channel is Channel.SMS and email.channel is Channel.EMAIL
-    said = "142,50 $ payés aujourd'hui ; 142,50 $ seront prélevés le 20 mai 2027."
+    said = (
+        "142,50 $ payés aujourd'hui avec la carte se terminant par 4242 ; 142,50 $ seront "
+        "prélevés le 20 mai 2027."
+    )
     assert said in sms.body
     assert said.replace(" $", "\u00a0$") in email.body
     for body in (sms.body, email.body):
@@ -52,5 +55,6 @@ def test_a_family_without_courriel_is_never_promised_one(h: Harness) -> None:
     assert deliver(h, pay(h, order_id))["outcome"] == "paid"
     (sms,) = h.notifications("confirmation", family_id)
     assert sms.channel is Channel.SMS
-    assert "95,00 $ payés aujourd'hui." in sms.body
+    # Paid without keeping the card: nothing is said to be charged later.
+    assert "95,00 $ payés aujourd'hui avec la carte se terminant par 4242." in sms.body
     assert "courriel" not in sms.body

@@ -257,9 +257,15 @@ async def test_two_installments_paid_on_the_page_then_by_the_job(
     assert view["status"] == "partially_paid" and view["paid_cents"] == 14000
     assert {line["status"] for line in view["lines"]} == {"confirmed"}
     assert refunds_of(shared(), first) == []
-    assert _outbox(city, "100004", "confirmation")
-    [(card,)] = _rows(city, "SELECT card_token FROM orders WHERE id = :o", o=order["order_id"])
+    confirmations = _outbox(city, "100004", "confirmation")
+    assert confirmations
+    # The card's last digits, read from the provider's payment method at capture.
+    assert all("carte se terminant par 4242" in body for _channel, body in confirmations)
+    [(card, last4)] = _rows(
+        city, "SELECT card_token, card_last4 FROM orders WHERE id = :o", o=order["order_id"]
+    )
     assert str(card).startswith("pm_")  # kept with consent: a payment method, never a number
+    assert last4 == "4242"
 
     # A month later the job charges the saved card off-session; again, nothing more.
     city.clock.set(from_local(datetime(2027, 5, 20, 9, 0)))
