@@ -135,6 +135,9 @@ class ActionFallback(Action):
             return done
         if too_long(latest_text(tracker)):
             dispatcher.utter_message(response="utter_too_long")
+        elif cancels_a_registration(latest_text(tracker)):
+            # « faut j'annule la semaine 2 de Léa », not understood as a whole: a cancellation
+            return [FollowupAction("action_helpdesk_cancel")]
         elif confident_answer(tracker):
             return [FollowupAction("action_answer_faq")]
         else:

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -149,7 +149,12 @@ class ActionHelpdeskCancelConfirm(Action):
     ) -> list[EventType]:
         token = family_token(tracker)
         ids = [int(i) for i in tracker.get_slot("cancel_lines") or []]
-        cleared: list[EventType] = [SlotSet("cancel_lines", None), SlotSet("cancel_asked", False)]
+        # the rule that ran this ends here: listen (its condition, cancel_asked, is now off)
+        cleared: list[EventType] = [
+            SlotSet("cancel_lines", None),
+            SlotSet("cancel_asked", False),
+            FollowupAction("action_listen"),
+        ]
         if not token or not ids:
             dispatcher.utter_message(response="utter_cancel_nothing")
             return cleared
@@ -189,7 +194,11 @@ class ActionHelpdeskCancelKeep(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_cancel_kept")
-        return [SlotSet("cancel_lines", None), SlotSet("cancel_asked", False)]
+        return [
+            SlotSet("cancel_lines", None),
+            SlotSet("cancel_asked", False),
+            FollowupAction("action_listen"),
+        ]
 
 
 class ActionHelpdeskChange(Action):

@@ -133,7 +133,12 @@ class ActionPrepareRegistration(Action):
         text = latest_text(tracker)
         if public_question(text):
             return [FollowupAction("action_answer_faq")]
-        events: list[EventType] = [SlotSet("awaiting", None), SlotSet("repair_level", 0.0)]
+        # a registration asked for now comes before a question kept from earlier
+        events: list[EventType] = [
+            SlotSet("awaiting", None),
+            SlotSet("repair_level", 0.0),
+            SlotSet("helpdesk_question", None),
+        ]
         kept = await facts.kept_facts(tracker.get_slot("pending_facts"), text)
         events.append(SlotSet("pending_facts", kept))
         identified = bool(tracker.get_slot("identified"))
@@ -173,7 +178,10 @@ class ActionAfterIdentification(Action):
         if not tracker.get_slot("identified") or not token:
             if tracker.get_slot("id_code") != "locked":
                 dispatcher.utter_message(response="utter_not_identified")
-            return [SlotSet("can_register", False)] + reset_identification()
+            return [
+                SlotSet("can_register", False),
+                SlotSet("helpdesk_question", None),
+            ] + reset_identification()
         try:
             family = await backend.family(token)
             season = await backend.season(token)

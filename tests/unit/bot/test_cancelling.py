@@ -15,6 +15,7 @@ from bot.actions.reading.cancelling import cancels_a_registration
         "je veux me faire rembourser",
         "on doit annuler une semaine, il est malade",
         "desinscrire ma fille du camp",
+        "faut j'annule la semaine 2 de lea",
     ],
 )
 def test_a_registration_to_cancel(text: str) -> None:
