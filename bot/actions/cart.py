@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -19,6 +19,7 @@ from .backend_client import BackendError, backend
 from .cart_view import ask_next_step, line_when, render_cart, show_cart
 from .context import Context, load
 from .formatting import join_words
+from .reading.cancelling import cancels_a_registration
 from .session import family_token
 from .turns import latest_text
 
@@ -127,6 +128,9 @@ class ActionRemoveLine(Action):
                 latest_text(tracker), cart, ctx, tracker.get_slot("last_lines") or []
             )
             if not targets:
+                if cancels_a_registration(latest_text(tracker)):
+                    # not in the cart: a registration already made, to cancel
+                    return [FollowupAction("action_helpdesk_cancel")]
                 dispatcher.utter_message(response="utter_line_not_found")
                 return []
             for line in targets:

@@ -170,7 +170,10 @@ def refunds(database: Engine, order_id: int) -> int:
     with database.connect() as conn:
         return int(
             conn.execute(
-                text("SELECT coalesce(sum(amount_cents), 0) FROM refund WHERE order_id = :o"),
+                text(
+                    "SELECT coalesce(sum(amount_cents), 0) FROM refund "
+                    "WHERE order_id = :o AND reason = 'cancellation'"
+                ),
                 {"o": order_id},
             ).scalar_one()
         )
