@@ -102,8 +102,11 @@ def on_payment_succeeded(
     attempts.record_success(db, inst, payment, clock=clock)
     order = inst.order
     family = queries.get_family(db, order.family_id)
+    if charge_id == inst.charge_id:
+        # Recorded already, whatever happened since (a cancellation may have refunded it).
+        return {"outcome": "already_paid", "order_id": order.id, "status": order.status.value}
     if inst.status == InstallmentStatus.PAID:
-        if charge_id != inst.charge_id and amount_cents > 0:
+        if amount_cents > 0:
             # A second, distinct payment for what was already paid (two tabs, say): not kept.
             _refund_unmatched(
                 db, order, inst, charge_id, amount_cents, "duplicate_payment", clock

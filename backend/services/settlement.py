@@ -164,6 +164,10 @@ def capture(
     blocked = _blocked_by_overlap(db, lines, clock=clock)
     capacity.lock_sessions(db, {line.session_id for line in lines})
     if not claim(db, inst):
+        if inst.charge_id == charge_id:
+            # This very charge was captured already (the page's answer, then its webhook, or
+            # the other way round), maybe refunded since: there is nothing left to settle.
+            return Captured("duplicate")
         refunds.refund_charge(
             db,
             order=order,

@@ -195,3 +195,25 @@ def test_a_held_place_is_cancelled_for_nothing_and_goes_to_the_waitlist(h: Harne
     assert done["line"]["status"] == "cancelled" and done["remaining_due"] == []
     assert h.run(lambda db: db.get(Line, emma).status.value) == "offered"
     h.assert_capacity_exact()
+
+
+def test_a_late_webhook_for_a_payment_refunded_since_refunds_nothing_more(h: Harness) -> None:
+    """The page recorded the payment, the parent cancelled (refunded in full), and only then
+    does the provider's webhook for that same payment arrive: it is the payment already
+    recorded, not a second one to give back."""
+    h.settings = replace(h.settings, cancellation_fee_cents=0)
+    week2 = h.camp_session(RIVIERE, "9-12 ans", 2)
+    hold(h, JULIE, LEA, [week2])
+    order_id = order_for(h, JULIE, n=1)
+    paid = pay(h, order_id)
+    # the page's own answer first: no webhook event yet
+    assert deliver(h, replace(paid, event_id=None))["outcome"] == "paid"
+    ((line, _),) = lines_of(h, order_id)
+    assert cancel(h, JULIE, line)["refund_cents"] == 9500
+    assert order_state(h, order_id)[1] == [(1, "refunded", 9500)]
+
+    assert deliver(h, paid)["outcome"] == "already_paid"
+    (charge,) = gateway_of(h).ledger().values()
+    assert (charge.amount_cents, charge.refunded_cents) == (9500, 9500)
+    assert line_money(h, line) == (9500, 9500)
+    assert_books(h, gateway_of(h).ledger())
