@@ -220,7 +220,7 @@ def test_an_idle_family_lets_the_next_one_in_after_the_grace(h: Harness) -> None
     # the family's Loi 25 export says it too
     client_number = h.run(lambda db: db.get(Family, first).client_number)
     exported = h.run(lambda db: family_data.export_family(
-        db, client_number, clock=h.clock, actor=INTERNAL))
+        db, client_number, clock=h.clock, actor=INTERNAL, settings=h.settings))
     assert [(e["status"], e["finished_because"]) for e in exported["waiting_room"]] == [
         ("waiting", None)]
 
