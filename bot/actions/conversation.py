@@ -133,6 +133,10 @@ class ActionFallback(Action):
         done = nothing_more(tracker)
         if done is not None:
             return done
+        if parsing.read_continue(latest_text(tracker)) is parsing.Continuation.CONTINUE:
+            # « ok pis là ? »: words that only ask to go on, whatever the model made of them;
+            # the conversation goes on from where it was
+            return [FollowupAction("action_continue")]
         if too_long(latest_text(tracker)):
             dispatcher.utter_message(response="utter_too_long")
         elif cancels_a_registration(latest_text(tracker)):

@@ -19,6 +19,7 @@ import yaml
 from sqlalchemy import Engine, text
 
 from tests.e2e.conversation import Parent
+from tests.e2e.scripted_parents import clone_family
 from tests.e2e.turn_rules import load_domain, template_regex
 
 pytestmark = pytest.mark.e2e
@@ -37,26 +38,29 @@ def came_from(reply: str, response: str) -> bool:
     )
 
 
-def _identify_for_the_fiche(parent: Parent) -> str:
-    """Asks for the fiche before being identified; returns the links' reply."""
+def _identify_for_the_fiche(parent: Parent, database: Engine) -> tuple[str, str]:
+    """Asks for the fiche before being identified, as a fresh copy of Julie's family (the demo
+    family's hourly cap of codes is shared by every test); returns the links' reply and the
+    copy's client number."""
+    client, phone = clone_family(database, "julie")
     first = parent.say("bonjour, la fiche santé svp")
     assert came_from(first[0]["text"], "utter_faq_fiche_sante"), parent.dump()
     assert "numéro de client" in parent.last_question, parent.dump()
-    parent.say("100001, 418-555-0101")
+    parent.say(f"{client}, {phone}")
     assert "code" in parent.last_question, parent.dump()
-    replies = parent.say(parent.latest_code("4185550101"))
+    replies = parent.say(parent.latest_code(re.sub(r"\D", "", phone)))
     texts = [str(r.get("text") or "") for r in replies]
     links = [t for t in texts if came_from(t, "utter_health_links_web")]
     assert links, parent.dump()
     # The links come instead of the registration: no question about a child follows.
     assert "quel enfant" not in parent.last_question.lower(), parent.dump()
-    return links[0]
+    return links[0], client
 
 
 def test_a_visitor_is_identified_then_fills_the_fiche_through_the_link(
     parent: Parent, database: Engine
 ) -> None:
-    said = _identify_for_the_fiche(parent)
+    said, client = _identify_for_the_fiche(parent, database)
     thomas = next(line for line in said.splitlines() if "Thomas" in line)
     url = LINK.search(thomas)
     assert url, said
@@ -81,8 +85,9 @@ def test_a_visitor_is_identified_then_fills_the_fiche_through_the_link(
             text(
                 "SELECT h.may_give_first_aid, h.may_photograph FROM health_record h "
                 "JOIN person p ON p.id = h.person_id JOIN family f ON f.id = p.family_id "
-                "WHERE f.client_number = '100001' AND p.first_name = 'Thomas'"
-            )
+                "WHERE f.client_number = :client AND p.first_name = 'Thomas'"
+            ),
+            {"client": client},
         ).one()
     assert (bool(row[0]), bool(row[1])) == (True, False)
     # Asked again, Thomas's fiche now reads as filled.
@@ -100,13 +105,15 @@ def _check(parent: Parent, entry: dict[str, Any]) -> str | None:
     return f"{entry['say']!r}: {missing} not in {first!r}" if missing else None
 
 
-def test_every_health_entry_gets_its_expected_first_reply(parent: Parent) -> None:
+def test_every_health_entry_gets_its_expected_first_reply(
+    parent: Parent, database: Engine
+) -> None:
     misses: list[str] = []
     for entry in (e for e in ENTRIES if e["as"] == "visitor"):
         visitor = Parent(parent.rasa_url, parent.backend_url, f"e2e-{uuid.uuid4().hex[:10]}")
         if miss := _check(visitor, entry):
             misses.append(miss)
-    _identify_for_the_fiche(parent)
+    _identify_for_the_fiche(parent, database)
     for entry in (e for e in ENTRIES if e["as"] == "family"):
         if miss := _check(parent, entry):
             misses.append(miss)
