@@ -9,14 +9,11 @@ errors, and the backend holds the fiche.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import sys
-import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from axe_check import rules_run, violations
@@ -25,45 +22,20 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "api"))
 
 from api_harness import Backend, identify, seed_demo_data, start_backend, stop_backend  # noqa: E402
+from served import CHROMIUM, CHROMIUM_ARGS, ServingLoop  # noqa: E402
 
 from backend.adapters.clock import ManualClock, from_local  # noqa: E402
 from backend.db.engine import make_engine  # noqa: E402
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-T = TypeVar("T")
-
-
-class _Loop:
-    """An event loop in a thread: the backend serves there while Playwright drives Chromium."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[_Loop, Backend]]:
+def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServingLoop, Backend]]:
     url = f"sqlite:///{tmp_path_factory.mktemp('sante') / 'sante.db'}"
     clock = ManualClock(from_local(datetime(2027, 4, 20, 19, 0)))
     seed_demo_data(url, clock)
-    loop = _Loop()
+    loop = ServingLoop()
     backend = loop.run(start_backend(url, clock=clock))
     try:
         yield loop, backend
@@ -101,7 +73,7 @@ def _fiche(backend: Backend) -> tuple[Any, ...] | None:
 
 
 def test_a_parent_fills_the_fiche_sante_and_corrects_the_errors_shown(
-    city: tuple[_Loop, Backend],
+    city: tuple[ServingLoop, Backend],
 ) -> None:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: apt-get install -y chromium (make chromium)")

@@ -9,15 +9,12 @@ clock) and a real localstripe process on 127.0.0.1, whose signed webhook reaches
 
 from __future__ import annotations
 
-import asyncio
-import os
 import sys
-import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -33,47 +30,22 @@ from api_harness import (  # noqa: E402
     stop_backend,
 )
 from localstripe_process import shared  # noqa: E402
+from served import CHROMIUM, CHROMIUM_ARGS, ServingLoop  # noqa: E402
 
 from backend.adapters.clock import ManualClock, from_local  # noqa: E402
 from backend.db.engine import make_engine  # noqa: E402
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WEBHOOK_SECRET = "whsec_browser_localstripe"
-T = TypeVar("T")
-
-
-class _Loop:
-    """An event loop in a thread: the backend serves there while Playwright drives Chromium."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[_Loop, Backend]]:
+def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServingLoop, Backend]]:
     url = f"sqlite:///{tmp_path_factory.mktemp('pay') / 'pay.db'}"
     clock = ManualClock(from_local(datetime(2027, 4, 20, 19, 0)))
     seed_demo_data(url, clock)
     server = shared()
-    loop = _Loop()
+    loop = ServingLoop()
     backend = loop.run(
         start_backend(
             url,
@@ -134,7 +106,7 @@ def _order_status(backend: Backend, order_id: int) -> str:
         engine.dispose()
 
 
-def test_a_parent_pays_a_demo_order_on_the_hosted_page(city: tuple[_Loop, Backend]) -> None:
+def test_a_parent_pays_a_demo_order_on_the_hosted_page(city: tuple[ServingLoop, Backend]) -> None:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: apt-get install -y chromium (make chromium)")
     from playwright.sync_api import expect, sync_playwright
