@@ -7,7 +7,7 @@ result is counted from pytest's JUnit XML; the last line is the whole suite's to
 The steps are independent (free ports, a database or schema of their own), and most of a step's
 time is spent waiting on another process (Rasa, the backend, PostgreSQL, Chromium): run one at a
 time, the suite used about one core of two. So steps run `TEST_JOBS` at a time (default: the
-number of cores, at most 4), the slowest first; each step's output goes to
+number of cores, at most 2: what was measured), the slowest first; each step's output goes to
 `var/test-results/<step>.log` and is printed whole when the step fails.
 """
 
@@ -150,7 +150,7 @@ def run(step: Step) -> Outcome:
 def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    jobs = int(os.environ.get("TEST_JOBS") or min(4, os.cpu_count() or 1))
+    jobs = int(os.environ.get("TEST_JOBS") or min(2, os.cpu_count() or 1))
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         outcomes = list(pool.map(run, steps()))
