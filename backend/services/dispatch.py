@@ -121,6 +121,12 @@ def _claim(
 def _claim_texts(
     db: Session, now: datetime, limit: int, capacity: SendingCapacity | None
 ) -> list[Notification]:
+    if (
+        capacity is not None
+        and db.scalar(select(Notification.id).where(*_due_filter(Channel.SMS, now)).limit(1))
+        is None
+    ):
+        return []  # no text due: the pass neither writes nor locks the pace row
     # The pace row serialises the texts' claims across dispatchers, so they share one rate.
     pace = sms_queue.pace_for_update(db, now) if capacity is not None else None
     if (
@@ -162,16 +168,16 @@ def _claim_courriels(db: Session, now: datetime, limit: int) -> list[Notificatio
     return [row for row in rows if _still_worth_sending(db, row, now, newest)]
 
 
-def _due(channel: Channel, now: datetime) -> Select[Notification]:
+def _due_filter(channel: Channel, now: datetime) -> tuple[Any, ...]:
     return (
-        select(Notification)
-        .where(
-            Notification.channel == channel,
-            Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]),
-            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
-        )
-        .with_for_update(skip_locked=True)
+        Notification.channel == channel,
+        Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]),
+        or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
     )
+
+
+def _due(channel: Channel, now: datetime) -> Select[Notification]:
+    return select(Notification).where(*_due_filter(channel, now)).with_for_update(skip_locked=True)
 
 
 def _still_worth_sending(
@@ -333,9 +339,7 @@ async def dispatch_pending(
     """
     run = run_sync or _to_thread
     chance = rng or random.Random()
-    jobs: list[_Job] = await run(
-        lambda: _claim(session_factory, clock, limit, policy, capacity)
-    )
+    jobs: list[_Job] = await run(lambda: _claim(session_factory, clock, limit, policy, capacity))
     sent = 0
     failed_channels: set[Channel] = set()
     caught_up: set[Channel] = set()
