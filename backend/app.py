@@ -43,6 +43,7 @@ from backend.api import rate_limit, staff_exports
 from backend.api import sms as sms_routes
 from backend.api import staff as staff_routes
 from backend.api import staff_callbacks as staff_callback_routes
+from backend.api import staff_live as staff_live_routes
 from backend.api import staff_rush as staff_rush_routes
 from backend.api import waiting_room as waiting_room_routes
 from backend.api import webhook as webhook_routes
@@ -135,6 +136,7 @@ def create_app(
         waiting_room_routes,
         helpdesk_routes,
         staff_callback_routes,
+        staff_live_routes,
     ):
         app.blueprint(module.bp)
     if settings.demo_mode:
@@ -151,7 +153,10 @@ def create_app(
             raise
         web = None
     if web is not None:
+        from backend.api import staff_page
+
         app.blueprint(web.bp)
+        app.blueprint(staff_page.bp)
 
     app.add_route(health, "/health", methods=["GET"], name="health")
     rate_limit.install(app, settings, clock)

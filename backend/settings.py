@@ -58,6 +58,8 @@ class Settings:
     rush_idle_grace_minutes: int = 10
     # How often each backend worker runs the waiting room's admission step.
     rush_admit_every_seconds: float = 2.0
+    # How often an open staff live view (/staff) reads the figures again.
+    staff_live_poll_seconds: float = 2.0
     offer_hours: int = 48
     pay_link_minutes: int = 30
     # Cancelled registrations (backend.domain.refunds.RefundPolicy): the fee kept of each one
@@ -221,6 +223,9 @@ class Settings:
             ),
             rush_admit_every_seconds=float(
                 env.get("RUSH_ADMIT_EVERY_SECONDS", base.rush_admit_every_seconds)
+            ),
+            staff_live_poll_seconds=float(
+                env.get("STAFF_LIVE_POLL_SECONDS", base.staff_live_poll_seconds)
             ),
             offer_hours=int(env.get("OFFER_HOURS", city.policies.offer_hours)),
             pay_link_minutes=int(env.get("PAY_LINK_MINUTES", city.policies.pay_link_minutes)),

@@ -101,7 +101,7 @@ def rasa_url() -> str:
     return os.environ.get("RASA_URL", DEFAULT_RASA_URL).rstrip("/")
 
 
-def _script_json(value: Any) -> str:
+def script_json(value: Any) -> str:
     """JSON safe inside <script type="application/json">: no "</script>" can close the block."""
     return (
         json.dumps(value, ensure_ascii=False)
@@ -150,7 +150,7 @@ def render_page(*, city: str, city_phone: str, city_hours: str, demo_mode: bool)
             "strings": {key: sentence(f"demo.{key}") for key in _DEMO_KEYS},
         }
     values["demo_block"] = _demo_block(demo_mode)
-    values["config_json"] = _script_json(config)
+    values["config_json"] = script_json(config)
     template = Template((WEB_DIR / "templates" / "index.html").read_text(encoding="utf-8"))
     return template.substitute(values)
 

@@ -37,10 +37,18 @@ class Action(enum.StrEnum):
     SELF = "self"  # one's own account: who am I, log out
     RUSH = "rush"  # open, pause, close a registration-night waiting room; its rate and cap
     CALLBACKS = "callbacks"  # list and close parents' callback requests
+    LIVE_VIEW = "live_view"  # registration night's figures: places, waitlists, line, payments
 
 
 _HELP_DESK: Final = frozenset(
-    {Action.READ_FAMILY, Action.APPROVE, Action.CANCEL_UNPAID, Action.CALLBACKS, Action.SELF}
+    {
+        Action.READ_FAMILY,
+        Action.APPROVE,
+        Action.CANCEL_UNPAID,
+        Action.CALLBACKS,
+        Action.LIVE_VIEW,
+        Action.SELF,
+    }
 )
 _COORDINATOR: Final = _HELP_DESK | {
     Action.CANCEL_PAID,

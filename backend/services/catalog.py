@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backend.adapters.clock import Clock
-from backend.db.models import Group, Line, LineStatus, Person, Program, Season, Site
+from backend.db.models import Group, Person, Program, Season, Site
 from backend.db.models import Session as ActivitySession
 from backend.domain.eligibility import age_on, reference_date
 from backend.domain.errors import RegistrationError
@@ -83,13 +83,7 @@ def catalog_view(
     # next request would get. The place of an expired line goes to the waitlist first, so
     # waiting entries come off what a new parent could get.
     expired = waitlist.expired_places(db, pool_ids, now=clock.now())
-    waiting = dict(
-        db.execute(
-            select(Line.session_id, func.count(Line.id))
-            .where(Line.status == LineStatus.WAITLISTED)
-            .group_by(Line.session_id)
-        ).all()
-    )
+    waiting = waitlist.waitlist_lengths(db)
     sites = db.scalars(select(Site).order_by(Site.id)).all()
     site_names = {s.id: s.name for s in sites}
     result["sites"] = [{"id": s.id, "name": s.name} for s in sites]

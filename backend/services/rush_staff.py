@@ -136,13 +136,18 @@ def set_limits(
 
 
 def status(db: Session, rush_id: int, *, clock: Clock, actor: Actor) -> dict[str, Any]:
-    """Where the rush stands: families waiting (and in the pre-queue), registering now, let in
-    over the last minutes, the estimated wait of a family joining now."""
+    """Where the rush stands (`figures`), for the coordinator running it."""
     require(actor.role, Action.RUSH)
     rush = db.get(Rush, rush_id)
     if rush is None:
         raise RegistrationError("not_found")
-    now = clock.now()
+    return figures(db, rush, clock.now())
+
+
+def figures(db: Session, rush: Rush, now: datetime) -> dict[str, Any]:
+    """Families waiting (and in the pre-queue), registering now, let in over the last minutes,
+    the estimated wait of a family joining now. No role check: the caller made it (the rush's
+    coordinator, or the staff's live view)."""
     pre_queue = 0
     if rush.drawn_at is None:
         pre_queue = int(
