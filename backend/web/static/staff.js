@@ -49,9 +49,19 @@
 
   /* ---------------------------------------------------------------- session */
 
+  /* Nothing of the last account's figures stays in the page once it is logged out. */
+  function clearFigures() {
+    ["resume", "salle", "carte-chaleur", "listes", "paiements", "plot-admissions",
+      "plot-places", "plot-payments", "etat", "tableau-erreur"].forEach(function (id) {
+      $(id).textContent = "";
+    });
+    $("chiffres").hidden = true;
+  }
+
   function showLogin(message) {
     if (stream) { stream.close(); stream = null; }
     sessionStorage.removeItem(CSRF_KEY);
+    clearFigures();
     $("tableau").hidden = true;
     $("session").hidden = true;
     $("connexion").hidden = false;
@@ -119,6 +129,8 @@
   }
 
   function render(view) {
+    $("chiffres").hidden = false;
+    $("tableau-erreur").textContent = "";
     $("etat").textContent = t("live", { time: clock.format(utc(view.at)) });
     renderSummary(view);
     renderRush(view.waiting_room, view.series);
