@@ -24,8 +24,8 @@ from axe_check import rules_run, violations
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "api"))
 
 from api_harness import (  # noqa: E402
-    START,
     STAFF_PASSWORD,
+    START,
     Backend,
     add_staff,
     database_url,  # noqa: F401  (the SQLite / PostgreSQL parameter)
@@ -33,7 +33,7 @@ from api_harness import (  # noqa: E402
     start_backend,
     stop_backend,
 )
-from registration_night import add_line, database_figures, scripted_night  # noqa: E402
+from registration_night import add_line, database_figures, open_rush, scripted_night  # noqa: E402
 from served import CHROMIUM, CHROMIUM_ARGS, ServingLoop  # noqa: E402
 
 from backend.adapters.clock import ManualClock  # noqa: E402
@@ -173,6 +173,20 @@ def test_a_coordinator_watches_registration_night_live(
             assert _cells(page)[week3] == _expected_cell(
                 *database_figures(backend.settings.database_url)["sessions"][week3]
             )
+
+            # The waiting room opens: its figures arrive too, as the coordinator's status.
+            rush = loop.run(open_rush(backend, 5, rate=2, cap=50))
+            expect(page.locator("#salle-etat")).to_have_text("En cours", timeout=15000)
+            expect(page.locator("#salle-file")).to_have_text(str(rush["waiting"]))
+            expect(page.locator("#salle-inscription")).to_have_text(str(rush["registering"]))
+            expect(page.locator("#salle-debit")).to_have_text(
+                f"{rush['admitted_per_minute']:g}".replace(".", ",")
+            )
+            wait = rush["estimated_wait_minutes"]
+            expect(page.locator("#salle-attente")).to_have_text(
+                "inconnue" if wait is None else f"{wait} min"
+            )
+            expect(page.locator("#plot-admissions-texte")).to_contain_text("Total : 2")
 
             found = violations(page)
             assert not found, _describe(found)

@@ -4,13 +4,16 @@ what the API test and the browser test of /staff compare the view with."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from api_harness import Backend, camp_sessions, identify
+from api_harness import Backend, add_family, camp_sessions, identify
 from localstripe_process import pay_on_page
 from sqlalchemy import text
 
-from backend.db.engine import make_engine
+from backend.adapters.clock import to_local
+from backend.db.engine import make_engine, make_session_factory, transaction
+from backend.services import auth
 
 RIVIERE = "Parc de la Rivière"
 ERABLES = "Parc des Érables"
@@ -95,3 +98,33 @@ def database_figures(url: str) -> dict[str, Any]:
     finally:
         engine.dispose()
     return {"sessions": sessions, "orders": orders, "received_cents": int(received)}
+
+
+async def open_rush(city: Backend, families: int, *, rate: float, cap: int) -> dict[str, Any]:
+    """A waiting room opening now, `families` new family files in line, one minute later an
+    admission step: the coordinator's status of the rush afterwards."""
+    now = to_local(city.clock.now()).replace(tzinfo=None).isoformat()
+    r = await city.http.post("/api/staff/rushes", headers=city.staff_headers("coordinator"),
+                             json={"season_id": 1, "opens_at": now, "rate_per_minute": rate,
+                                   "cap": cap})
+    assert r.status_code == 201, r.text
+    rush_id = int(r.json()["id"])
+    engine = make_engine(city.settings.database_url)
+    try:
+        with transaction(make_session_factory(engine)) as db:
+            tokens = [
+                auth.issue_family_token(
+                    db, add_family(db, f"77{i:04d}", f"+1450666{i:04d}").id, via="web",
+                    clock=city.clock, minutes=120)
+                for i in range(families)
+            ]
+    finally:
+        engine.dispose()
+    for token in tokens:
+        r = await city.call("POST", "/api/waiting-room/join", token=token, json={})
+        assert r.status_code == 200, r.text
+    city.clock.advance(timedelta(minutes=1))
+    r = await city.http.post(f"/api/staff/rushes/{rush_id}/admit",
+                             headers=city.staff_headers("coordinator"))
+    assert r.status_code == 200, r.text
+    return dict(r.json()["rush"])

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from api_harness import Backend
-from registration_night import add_line, database_figures, scripted_night
+from registration_night import add_line, database_figures, open_rush, scripted_night
 
 
 def _compare(view: dict[str, Any], db: dict[str, Any]) -> None:
@@ -64,6 +64,19 @@ async def test_the_figures_are_the_databases_after_a_scripted_night(city: Backen
     assert view["series"]["places_taken"][-1] == taken == sum(view["series"]["places_taken"])
     assert view["series"]["payments"][-1] == 1
     assert view["waiting_room"] is None
+
+
+async def test_the_waiting_room_figures_are_the_coordinators(city: Backend) -> None:
+    await scripted_night(city)
+    rush = await open_rush(city, 5, rate=2, cap=50)
+    assert (rush["waiting"], rush["registering"], rush["pre_queue"]) == (3, 2, 0)
+    r = await city.http.get("/api/staff/live", headers=city.staff_headers("help_desk"))
+    assert r.status_code == 200, r.text
+    view = r.json()
+    assert view["waiting_room"] == rush
+    assert view["series"]["admissions"][-1] == 2 and sum(view["series"]["admissions"]) == 2
+    # a minute later, the night's places and payments are a minute back in the series
+    assert view["series"]["places_taken"][-2] > 0 and view["series"]["places_taken"][-1] == 0
 
 
 async def test_the_event_stream_sends_the_figures_then_each_change(city: Backend) -> None:
