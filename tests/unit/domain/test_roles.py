@@ -18,7 +18,7 @@ from backend.domain.roles import (
 
 def test_the_role_matrix() -> None:
     help_desk, coordinator, animator = Role.HELP_DESK, Role.COORDINATOR, Role.ANIMATOR
-    for action in (Action.READ_FAMILY, Action.APPROVE, Action.CANCEL_UNPAID):
+    for action in (Action.READ_FAMILY, Action.APPROVE, Action.CANCEL_UNPAID, Action.LIVE_VIEW):
         assert may(help_desk, action) and may(coordinator, action) and not may(animator, action)
     for action in (Action.CANCEL_PAID, Action.CAPACITY, Action.PAYMENT_MODE, Action.RUN_JOBS,
                    Action.READ_AUDIT, Action.EXPORT, Action.DELETE):
