@@ -8,6 +8,7 @@ from typing import Any
 
 from api_harness import Backend
 from registration_night import add_line, database_figures, open_rush, scripted_night
+from sql_counter import count_statements
 
 
 def _compare(view: dict[str, Any], db: dict[str, Any]) -> None:
@@ -64,6 +65,25 @@ async def test_the_figures_are_the_databases_after_a_scripted_night(city: Backen
     assert view["series"]["places_taken"][-1] == taken == sum(view["series"]["places_taken"])
     assert view["series"]["payments"][-1] == 1
     assert view["waiting_room"] is None
+
+
+async def test_the_figures_cost_the_same_statements_whatever_the_night(city: Backend) -> None:
+    """A fixed number of statements, however many sessions, lines and orders (no N+1): the
+    live view is read every 2 s by every staff page open."""
+    headers = city.staff_headers("help_desk")
+    engine = city.app.ctx.state.engine
+
+    async def read() -> int:
+        with count_statements(engine) as log:
+            r = await city.http.get("/api/staff/live", headers=headers)
+        assert r.status_code == 200, r.text
+        return log.count
+
+    before = await read()
+    await scripted_night(city)
+    assert await read() == before <= 16
+    await open_rush(city, 5, rate=2, cap=50)
+    assert await read() <= before + 6  # the waiting room's own few
 
 
 async def test_the_waiting_room_figures_are_the_coordinators(city: Backend) -> None:
