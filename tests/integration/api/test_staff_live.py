@@ -4,6 +4,7 @@ the database's after a scripted piece of registration night, on SQLite and Postg
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from api_harness import Backend
@@ -97,6 +98,22 @@ async def test_the_waiting_room_figures_are_the_coordinators(city: Backend) -> N
     assert view["series"]["admissions"][-1] == 2 and sum(view["series"]["admissions"]) == 2
     # a minute later, the night's places and payments are a minute back in the series
     assert view["series"]["places_taken"][-2] > 0 and view["series"]["places_taken"][-1] == 0
+
+
+async def test_a_hold_that_ran_out_is_not_a_place_taken_as_in_the_catalog(city: Backend) -> None:
+    night = await scripted_night(city)
+    week4 = night["riviere"][4]
+    assert await add_line(city, night["marc"], night["emma"], week4) == "held"
+    city.clock.advance(timedelta(minutes=city.settings.hold_minutes + 1))  # no job ran since
+    r = await city.http.get("/api/staff/live", headers=city.staff_headers("help_desk"))
+    view = {s["id"]: s for s in r.json()["sessions"]}
+    assert view[week4]["taken"] == 0
+    catalog = (await city.call("GET", "/api/catalog")).json()
+    available = {s["id"]: s["available"] for p in catalog["programs"] for g in p["groups"]
+                 for s in g["sessions"]}
+    assert available == {
+        i: max(0, s["capacity"] - s["taken"] - s["waitlist"]) for i, s in view.items()
+    }
 
 
 async def test_the_event_stream_sends_the_figures_then_each_change(city: Backend) -> None:
