@@ -113,8 +113,13 @@
     call("GET", "/live").then(function (r) {
       if (r.status === 401) { showLogin(S.ended); return; }
       if (r.status === 403) { $("tableau-erreur").textContent = S.forbidden; return; }
+      if (!r.ok) { throw new Error(String(r.status)); }
       return r.json().then(function (view) { render(view); listen(); });
-    }).catch(function () { $("etat").textContent = S.network; });
+    }).catch(function () {
+      /* The backend restarts or the network drops: try again shortly, the page stays. */
+      $("etat").textContent = S.network;
+      if (!$("tableau").hidden) { setTimeout(load, 5000); }
+    });
   }
 
   function listen() {
