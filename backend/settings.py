@@ -58,6 +58,9 @@ class Settings:
     rush_idle_grace_minutes: int = 10
     # How often each backend worker runs the waiting room's admission step.
     rush_admit_every_seconds: float = 2.0
+    # The bot's push endpoint (bot/channels/webchat_push.py): where an admission message goes
+    # into the parent's open web chat; empty, it stays in the outbox (a backend without bot).
+    bot_push_url: str = ""
     offer_hours: int = 48
     pay_link_minutes: int = 30
     # Cancelled registrations (backend.domain.refunds.RefundPolicy): the fee kept of each one
@@ -222,6 +225,7 @@ class Settings:
             rush_admit_every_seconds=float(
                 env.get("RUSH_ADMIT_EVERY_SECONDS", base.rush_admit_every_seconds)
             ),
+            bot_push_url=env.get("BOT_PUSH_URL", base.bot_push_url),
             offer_hours=int(env.get("OFFER_HOURS", city.policies.offer_hours)),
             pay_link_minutes=int(env.get("PAY_LINK_MINUTES", city.policies.pay_link_minutes)),
             cancellation_fee_cents=int(
