@@ -43,7 +43,11 @@ def notify_admitted(
         if family.phone and family.phone_can_text and not outbox.is_opted_out(db, family.phone):
             written += len(
                 outbox.enqueue(
-                    db, clock=clock, family=family, kind=KIND, params=params,
+                    db,
+                    clock=clock,
+                    family=family,
+                    kind=KIND,
+                    params=params,
                     channels=[Channel.SMS],
                 )
             )

@@ -171,7 +171,8 @@ class ActionAddToCart(Action):
                 added.append((child_id, group_id, results))
             cart = await backend.cart(token)
         except BackendError as err:
-            if err.code == "waiting_room" and await join_and_tell(dispatcher, tracker, domain, token):
+            waiting = err.code == "waiting_room"
+            if waiting and await join_and_tell(dispatcher, tracker, domain, token or ""):
                 # nothing was added; the draft stays for « continuer » once admitted
                 dispatcher.utter_message(response="utter_waiting_room_draft_kept")
                 return [SlotSet("repair_level", 0.0)]

@@ -88,7 +88,10 @@ def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         port = _free_port()
         proc = subprocess.Popen(
             [sys.executable, str(SERVER), str(port), str(tracker_db)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         procs.append(proc)
         urls.append(f"http://127.0.0.1:{port}")

@@ -43,8 +43,11 @@ def main(port: int, tracker_db: str) -> None:
     app: Sanic[Any, Any] = Sanic(f"webchat_{port}")
     app.ctx.agent = RecordingAgent(tracker_db)
     channel = WebChatInput.from_credentials(
-        {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
-         "session_persistence": True}
+        {
+            "user_message_evt": "user_uttered",
+            "bot_message_evt": "bot_uttered",
+            "session_persistence": True,
+        }
     )
     register([channel], app, "/webhooks/")
     app.run(host="127.0.0.1", port=port, workers=1, access_log=False, motd=False)
