@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from babel.numbers import format_number
+from babel.numbers import format_decimal
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -37,7 +37,7 @@ def wait_text(domain: DomainDict, minutes: int) -> str:
         return fragment(domain, "utter_fragment_wait_now")
     if minutes == 1:
         return fragment(domain, "utter_fragment_wait_one")
-    return fragment(domain, "utter_fragment_wait_minutes", minutes=format_number(minutes, LOCALE))
+    return fragment(domain, "utter_fragment_wait_minutes", minutes=format_decimal(minutes, LOCALE))
 
 
 def tell_place(dispatcher: CollectingDispatcher, domain: DomainDict, place: dict[str, Any]) -> None:
@@ -56,12 +56,12 @@ def tell_place(dispatcher: CollectingDispatcher, domain: DomainDict, place: dict
         )
     elif place.get("estimated_wait_minutes") is None:
         dispatcher.utter_message(
-            response="utter_waiting_room_paused", position=format_number(position, LOCALE)
+            response="utter_waiting_room_paused", position=format_decimal(position, LOCALE)
         )
     else:
         dispatcher.utter_message(
             response="utter_waiting_room_place",
-            position=format_number(position, LOCALE),
+            position=format_decimal(position, LOCALE),
             wait=wait_text(domain, int(place["estimated_wait_minutes"])),
         )
 

@@ -174,6 +174,18 @@ def register_until_answered(chat: WebChat, opening: str) -> list[str]:
     raise AssertionError(f"the registration form never ended: {chat.read}")
 
 
+def widget_token(stack: Stack, client: str) -> str:
+    """What the city's site hands its chat widget after its own login (the demo route mints
+    one for the demo families only; this family is a copy), at the backend's demo time."""
+    from datetime import datetime
+
+    from backend.services.widget_token import mint_widget_token
+    from backend.settings import Settings
+
+    now = datetime.fromisoformat(http_json("GET", f"{stack.backend_url}/api/dev/clock")["utc"])
+    return mint_widget_token(client, Settings().widget_secret, now.replace(tzinfo=None))
+
+
 def texts_to(stack: Stack, phone: str) -> list[str]:
     found = http_json(
         "GET", f"http://127.0.0.1:{stack.ports.twilio}/demo/messages?phone={phone}"
@@ -192,14 +204,13 @@ def test_the_admission_reaches_the_open_web_chat_and_the_phone_then_the_parent_g
                              {"c": client}).scalar_one()
     # Registration night is on: one family at a time, and three families are already in line
     # (the first of them let in at once, holding the only place).
-    opened = rush("open", "--season", str(season), "--opens-at", "2027-04-20T18:00",
+    opened = rush(stack, "open", "--season", str(season), "--opens-at", "2027-04-20T18:00",
                   "--rate", "60", "--cap", "1")
-    rush("simulate", str(opened["id"]), "--families", "3")
+    rush(stack, "simulate", str(opened["id"]), "--families", "3")
 
-    minted = http_json("POST", f"{stack.backend_url}/demo/widget-token", {"client_number": client})
     chat = WebChat(stack)
     try:
-        chat.open(str(minted["widget_token"]))
+        chat.open(widget_token(stack, client))
         said = register_until_answered(chat, "lea au camp riviere semaine 2")
         place = next((m for m in said if PLACE.match(m)), None)
         assert place is not None, said
@@ -216,7 +227,7 @@ def test_the_admission_reaches_the_open_web_chat_and_the_phone_then_the_parent_g
         bot_events = sum(1 for e in before["events"] if e.get("event") == "bot")
 
         # Staff let more families register at once: the admission step lets the parent in.
-        rush("set", str(opened["id"]), "--cap", "10")
+        rush(stack, "set", str(opened["id"]), "--cap", "10")
         pushed = chat.receives(re.compile(re.escape(TURN)), timeout=120)
         assert "« continuer »" in pushed
 
