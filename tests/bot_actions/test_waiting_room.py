@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 
-from flows import fill_form, identify, open_conversation, registration_done
+from flows import fill_form, open_conversation, registration_done
 from harness import http_json, responses, staff_headers, texts
 from test_helpdesk_state import family_call, identified_chat
 
 from bot.actions.draft import SLOTS
 
 PLACE = re.compile(
-    r"Vous êtes le numéro (\d+) ; attente estimée : [^.]+\. Je vous écris dès que c'est votre tour\."
+    r"Vous êtes le numéro (\d+) ; attente estimée : [^.]+\. "
+    r"Je vous écris dès que c'est votre tour\."
 )
 
 
@@ -57,7 +58,9 @@ async def test_a_refused_registration_takes_a_place_and_keeps_the_draft(backend_
             staff_headers(backend_url),
         )
         chat = identified_chat(backend_url, "100004", "581-555-0104")
-        await open_conversation(chat, "je veux inscrire Yasmine au camp de jour aux Erables semaine 4")
+        await open_conversation(
+            chat, "je veux inscrire Yasmine au camp de jour aux Erables semaine 4"
+        )
         await fill_form(chat, {
             "reg_child": "Yasmine",
             "reg_program": "camp de jour",
