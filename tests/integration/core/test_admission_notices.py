@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import ManualClock
 from backend.db.models import Family
-from backend.db.notifications import Channel, Notification, NotificationStatus
+from backend.db.notifications import Notification, NotificationStatus
 from backend.services import outbox, queries, rush_admission, rush_staff, waiting_room
 from backend.services.staff import INTERNAL
 from tests.integration.core.helpers import Harness, make_harness
