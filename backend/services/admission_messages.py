@@ -31,6 +31,7 @@ def render_admission(p: Mapping[str, Any], channel: Channel) -> fmt.Rendered:
         return fmt.sms(
             f"{fmt.branding().city_name} : {turn}",
             kept,
-            _("Écrivez « continuer » dans la conversation pour reprendre votre inscription."),
+            # no guillemets: a text stays in the GSM alphabet, two segments
+            _("Revenez à la conversation pour continuer votre inscription."),
         )
     return fmt.email(_("C'est votre tour de vous inscrire"), turn, kept)

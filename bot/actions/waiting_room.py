@@ -37,7 +37,7 @@ def wait_text(domain: DomainDict, minutes: int) -> str:
         return fragment(domain, "utter_fragment_wait_now")
     if minutes == 1:
         return fragment(domain, "utter_fragment_wait_one")
-    return fragment(domain, "utter_fragment_wait_minutes", minutes=format_decimal(minutes, LOCALE))
+    return fragment(domain, "utter_fragment_wait_minutes", minutes=format_decimal(minutes, locale=LOCALE))
 
 
 def tell_place(dispatcher: CollectingDispatcher, domain: DomainDict, place: dict[str, Any]) -> None:
@@ -56,12 +56,12 @@ def tell_place(dispatcher: CollectingDispatcher, domain: DomainDict, place: dict
         )
     elif place.get("estimated_wait_minutes") is None:
         dispatcher.utter_message(
-            response="utter_waiting_room_paused", position=format_decimal(position, LOCALE)
+            response="utter_waiting_room_paused", position=format_decimal(position, locale=LOCALE)
         )
     else:
         dispatcher.utter_message(
             response="utter_waiting_room_place",
-            position=format_decimal(position, LOCALE),
+            position=format_decimal(position, locale=LOCALE),
             wait=wait_text(domain, int(place["estimated_wait_minutes"])),
         )
 
