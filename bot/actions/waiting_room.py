@@ -37,7 +37,9 @@ def wait_text(domain: DomainDict, minutes: int) -> str:
         return fragment(domain, "utter_fragment_wait_now")
     if minutes == 1:
         return fragment(domain, "utter_fragment_wait_one")
-    return fragment(domain, "utter_fragment_wait_minutes", minutes=format_decimal(minutes, locale=LOCALE))
+    return fragment(
+        domain, "utter_fragment_wait_minutes", minutes=format_decimal(minutes, locale=LOCALE)
+    )
 
 
 def tell_place(dispatcher: CollectingDispatcher, domain: DomainDict, place: dict[str, Any]) -> None:
