@@ -138,9 +138,9 @@ class WebChat:
                 break
             assert time.monotonic() < deadline, f"no answer to {message!r}"
             time.sleep(0.1)
-        last_user = max(i for i, e in enumerate(events) if e.get("event") == "user")
-        answered = sum(1 for e in events[last_user:] if e.get("event") == "bot")
-        while len(self.read) - before < answered:  # long polling brings them a moment later
+        # Long polling brings the messages a moment later: wait for every one the tracker holds.
+        total = sum(1 for e in events if e.get("event") == "bot")
+        while len(self.read) < total:
             self._next("bot_uttered", max(0.01, deadline - time.monotonic()))
         return self.read[before:]
 
