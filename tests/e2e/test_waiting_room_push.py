@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -188,7 +189,7 @@ def widget_token(stack: Stack, client: str) -> str:
 
 def texts_to(stack: Stack, phone: str) -> list[str]:
     found = http_json(
-        "GET", f"http://127.0.0.1:{stack.ports.twilio}/demo/messages?phone={phone}"
+        "GET", f"http://127.0.0.1:{stack.ports.twilio}/demo/messages?phone={quote(phone)}"
     )
     return [m["body"] for m in found["messages"] if m["direction"] == "out"]
 
