@@ -24,11 +24,12 @@ from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sqlalchemy import text
 
 from backend import log_privacy, wiring
+from backend.adapters.chat import chat_sender_from_settings
 from backend.adapters.clock import Clock, SystemClock
 from backend.adapters.demo_clock import OffsetClock
 from backend.adapters.email import email_sender_from_settings
 from backend.adapters.gateway import PaymentGateway
-from backend.adapters.ports import EmailSender, SmsSender
+from backend.adapters.ports import ChatSender, EmailSender, SmsSender
 from backend.adapters.sms import sms_sender_from_settings
 from backend.api import cancellation as cancellation_routes
 from backend.api import cart as cart_routes
@@ -71,6 +72,7 @@ def create_app(
     gateway: PaymentGateway | None = None,
     sms: SmsSender | None = None,
     email: EmailSender | None = None,
+    chat: ChatSender | None = None,
     background: bool = True,
 ) -> Sanic[Any, Any]:
     """Build the app. Tests inject a clock, a gateway and senders, and may turn the background
@@ -110,6 +112,7 @@ def create_app(
         gateway=gateway,
         sms=sms or sms_sender_from_settings(settings),
         email=email or email_sender_from_settings(settings),
+        chat=chat or chat_sender_from_settings(settings),
         engine=engine,
         session_factory=make_session_factory(engine),
         executor=ThreadPoolExecutor(
@@ -257,6 +260,7 @@ async def dispatch_outbox(app: Sanic[Any, Any]) -> int:
             clock=st.clock,
             sms=st.sms,
             email=st.email,
+            chat=st.chat,
             run_sync=st.run_sync,
             capacity=st.settings.sending_capacity(),
         )

@@ -60,6 +60,9 @@ class Settings:
     rush_admit_every_seconds: float = 2.0
     # How often an open staff live view (/staff) reads the figures again.
     staff_live_poll_seconds: float = 2.0
+    # The bot's push endpoint (bot/channels/webchat_push.py): where an admission message goes
+    # into the parent's open web chat; empty, it stays in the outbox (a backend without bot).
+    bot_push_url: str = ""
     offer_hours: int = 48
     pay_link_minutes: int = 30
     # Cancelled registrations (backend.domain.refunds.RefundPolicy): the fee kept of each one
@@ -227,6 +230,7 @@ class Settings:
             staff_live_poll_seconds=float(
                 env.get("STAFF_LIVE_POLL_SECONDS", base.staff_live_poll_seconds)
             ),
+            bot_push_url=env.get("BOT_PUSH_URL", base.bot_push_url),
             offer_hours=int(env.get("OFFER_HOURS", city.policies.offer_hours)),
             pay_link_minutes=int(env.get("PAY_LINK_MINUTES", city.policies.pay_link_minutes)),
             cancellation_fee_cents=int(

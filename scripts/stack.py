@@ -179,6 +179,9 @@ class Stack:
             {**shared, **stripe_env, "BACKEND_HOST": "127.0.0.1",
              "BACKEND_PORT": str(self.ports.backend),
              "RASA_URL": f"http://localhost:{self.ports.rasa}",
+             # the waiting room's admission message, into the parent's open web chat
+             **({"BOT_PUSH_URL": f"{self.rasa_url}/webhooks/socketio/push"}
+                if self.with_rasa else {}),
              "PUBLIC_BASE_URL": self.public_base_url, **backend_texting},
         )
         if self.with_rasa:

@@ -33,3 +33,9 @@ class EmailSender(Protocol):
     async def send(self, *, to: str, subject: str, body: str) -> str:
         """Send one courriel; returns the provider's message id; raises on failure."""
         ...
+
+
+class ChatSender(Protocol):
+    async def send(self, *, conversation: str, text: str) -> str:
+        """Put one message into an open conversation as the bot's own; returns an id."""
+        ...

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import Clock
 from backend.adapters.gateway import PaymentGateway
-from backend.adapters.ports import EmailSender, SmsSender
+from backend.adapters.ports import ChatSender, EmailSender, SmsSender
 from backend.db.engine import TransactionConflict, run_transaction
 from backend.domain.errors import RegistrationError
 from backend.services import auth, refund_sender
@@ -37,6 +37,8 @@ class AppState:
     executor: ThreadPoolExecutor
     dispatch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     tokens: auth.TokenCache = field(default_factory=auth.TokenCache)
+    # Into the parent's open chat (the bot's push endpoint); None: chat messages wait.
+    chat: ChatSender | None = None
 
     async def family_for_token(self, token: str | None) -> int | None:
         """The family of a valid family token, or None; from memory once seen (TokenCache)."""

@@ -45,8 +45,13 @@ async def join(request: Request) -> HTTPResponse:
     body = parse(request, JoinWaitingRoom)
     st = state(request)
     family_id: int = request.ctx.family_id
+    notify = None
+    if body.conversation:
+        notify = (body.conversation, body.channel or body.conversation.partition("_")[0])
     await st.db(
-        lambda db: waiting_room.join(db, family_id, season_id=body.season_id, clock=st.clock)
+        lambda db: waiting_room.join(
+            db, family_id, season_id=body.season_id, clock=st.clock, notify=notify
+        )
     )
     return ok(await _place(st, family_id, body.season_id))
 

@@ -16,6 +16,10 @@ Cap = Annotated[int, Field(ge=1, le=100_000)]
 
 class JoinWaitingRoom(Body):
     season_id: Id | None = None
+    # The conversation to tell of the admission (the Rasa conversation id, never a phone) and
+    # its channel; without it, the family's phone on file is texted only.
+    conversation: Annotated[str, Field(pattern=r"^(web|sms)_[0-9a-f]{8,48}$")] | None = None
+    channel: Literal["web", "sms"] | None = None
 
 
 class OpenRush(Body):

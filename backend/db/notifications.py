@@ -21,6 +21,7 @@ from backend.db.base import Base, stored_enum
 class Channel(enum.StrEnum):
     SMS = "sms"
     EMAIL = "email"
+    CHAT = "chat"  # into an open conversation; the recipient is its Rasa conversation id
 
 
 class NotificationStatus(enum.StrEnum):

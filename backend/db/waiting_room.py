@@ -12,7 +12,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base, stored_enum
@@ -60,3 +69,7 @@ class RushEntry(Base):
     last_active_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_because: Mapped[Release | None] = mapped_column(stored_enum(Release))
+    # Where the admission message goes besides the family's phone: the Rasa conversation id
+    # the family joined from (`web_<hex>` / `sms_<hex>`, never a phone) and its channel.
+    notify_conversation: Mapped[str | None] = mapped_column(String(64))
+    notify_channel: Mapped[str | None] = mapped_column(String(10))

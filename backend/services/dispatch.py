@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.adapters.clock import Clock
-from backend.adapters.ports import DeliveryError, EmailSender, SmsSender
+from backend.adapters.ports import ChatSender, DeliveryError, EmailSender, SmsSender
 from backend.db.engine import transaction
 from backend.db.notifications import Channel, Notification, NotificationStatus
 from backend.domain import sms_pacing
@@ -105,17 +105,19 @@ def _claim(
     limit: int,
     policy: RetryPolicy,
     capacity: SendingCapacity | None = None,
+    chats: bool = False,
 ) -> list[_Job]:
     """Up to `limit` due rows, locked and leased to this dispatcher; lapsed ones expired, SMS
     to opted-out numbers suppressed. Texts first, in priority order, and with a `capacity` only
-    as many as the sending numbers carry (backend/domain/sms_pacing.py); then courriels in the
-    order they were written."""
+    as many as the sending numbers carry (backend/domain/sms_pacing.py); then chat messages
+    (when this dispatcher can push them) and courriels in the order they were written."""
     now = clock.now()
     lease_until = now + timedelta(seconds=policy.lease_seconds)
     with transaction(session_factory) as db:
         texts = _claim_texts(db, now, limit, capacity)
-        courriels = _claim_courriels(db, now, limit - len(texts))
-        return [_lease(row, lease_until) for row in [*texts, *courriels]]
+        pushed = _claim_in_order(db, Channel.CHAT, now, limit - len(texts)) if chats else []
+        courriels = _claim_in_order(db, Channel.EMAIL, now, limit - len(texts) - len(pushed))
+        return [_lease(row, lease_until) for row in [*texts, *pushed, *courriels]]
 
 
 def _claim_texts(
@@ -160,10 +162,12 @@ def _claim_texts(
     return taken
 
 
-def _claim_courriels(db: Session, now: datetime, limit: int) -> list[Notification]:
+def _claim_in_order(
+    db: Session, channel: Channel, now: datetime, limit: int
+) -> list[Notification]:
     if limit <= 0:
         return []
-    rows = db.scalars(_due(Channel.EMAIL, now).order_by(Notification.id).limit(limit)).all()
+    rows = db.scalars(_due(channel, now).order_by(Notification.id).limit(limit)).all()
     newest = _newest(db, rows)
     return [row for row in rows if _still_worth_sending(db, row, now, newest)]
 
@@ -306,10 +310,14 @@ def _release(session_factory: sessionmaker[Session], clock: Clock, ids: list[int
         )
 
 
-async def _send(job: _Job, sms: SmsSender, email: EmailSender) -> _Outcome:
+async def _send(
+    job: _Job, sms: SmsSender, email: EmailSender, chat: ChatSender | None
+) -> _Outcome:
     try:
         if job.channel is Channel.SMS:
             provider_id = await sms.send(to=job.recipient, body=job.body)
+        elif job.channel is Channel.CHAT and chat is not None:
+            provider_id = await chat.send(conversation=job.recipient, text=job.body)
         else:
             provider_id = await email.send(to=job.recipient, subject=job.subject, body=job.body)
     except DeliveryError as error:
@@ -330,16 +338,20 @@ async def dispatch_pending(
     policy: RetryPolicy = DEFAULT_POLICY,
     rng: random.Random | None = None,
     capacity: SendingCapacity | None = None,
+    chat: ChatSender | None = None,
 ) -> int:
     """Send what is due in the outbox; returns how many messages were sent. With a `capacity`,
-    texts are paced to what the sending numbers carry, most urgent first.
+    texts are paced to what the sending numbers carry, most urgent first. Chat messages are
+    claimed only by a dispatcher given a `chat` sender.
 
     Database work runs through `run_sync` (the app's bounded thread pool; a plain thread by
     default) so the event loop never blocks. Any number of dispatchers may run at once.
     """
     run = run_sync or _to_thread
     chance = rng or random.Random()
-    jobs: list[_Job] = await run(lambda: _claim(session_factory, clock, limit, policy, capacity))
+    jobs: list[_Job] = await run(
+        lambda: _claim(session_factory, clock, limit, policy, capacity, chat is not None)
+    )
     sent = 0
     failed_channels: set[Channel] = set()
     caught_up: set[Channel] = set()
@@ -348,7 +360,7 @@ async def dispatch_pending(
         if job.channel in failed_channels:
             skipped.append(job.id)
             continue
-        outcome = await _send(job, sms, email)
+        outcome = await _send(job, sms, email, chat)
         if outcome.provider_id is None:
             # The kind of error only: the body holds codes and links, the recipient is personal.
             log.warning(

@@ -16,6 +16,7 @@ from backend.db.notifications import Channel
 from backend.i18n import _, format_date, format_money, ngettext
 from backend.services import message_format as fmt
 from backend.services import registration_messages
+from backend.services.admission_messages import render_admission
 from backend.services.health_messages import render_health_reminder
 
 
@@ -286,6 +287,7 @@ _RENDERERS: dict[str, Callable[[Mapping[str, Any], Channel], fmt.Rendered]] = {
     "registration_cancelled": _render_registration_cancelled,
     "payment_amount_refunded": _render_payment_amount_refunded,
     "health_record_reminder": render_health_reminder,
+    "admission": render_admission,
 }
 
 KINDS = frozenset(_RENDERERS)
@@ -313,7 +315,7 @@ def content_expires_at(kind: str, params: Mapping[str, object], now: datetime) -
     confirmation, a refund notice)."""
     if kind == "otp":
         return now + timedelta(minutes=fmt.branding().otp_minutes)
-    if kind in ("payment_link", "installment_failed", "health_record_reminder"):
+    if kind in ("payment_link", "installment_failed", "health_record_reminder", "admission"):
         return _instant(params.get("expires_at"))
     if kind == "waitlist_offer":
         return _instant(params.get("deadline"))

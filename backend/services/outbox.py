@@ -121,15 +121,16 @@ def enqueue_to_contact(
     recipient: str,
     kind: str,
     params: Mapping[str, object],
+    family_id: int | None = None,
 ) -> Notification:
     """Message `kind` to a phone or courriel that no family file holds yet (a new parent's
-    verification code)."""
+    verification code), or to a family's open chat conversation (`recipient` is its id)."""
     if kind not in messages.KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     now = clock.now()
     rendered = messages.render(kind, params, channel)
     row = Notification(
-        family_id=None,
+        family_id=family_id,
         channel=channel,
         recipient=recipient,
         subject=rendered.subject[:200],

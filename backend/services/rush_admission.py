@@ -21,7 +21,7 @@ from backend.db.models import Cart, Line, LineStatus, Order
 from backend.db.waiting_room import Rush, RushEntry
 from backend.domain import waiting_room as rules
 from backend.domain.waiting_room import EntryStatus, Phase, RushState
-from backend.services import rush_draw
+from backend.services import admission_notices, rush_draw
 from backend.settings import Settings
 
 
@@ -54,7 +54,7 @@ def step(db: Session, rush_id: int, *, clock: Clock, settings: Settings) -> dict
     if current == Phase.PAUSED:
         rush.credited_at = now  # a pause saves up no crowd to let in on resuming
         return done
-    done["admitted"] = admit(db, rush, now=now)
+    done["admitted"] = admit(db, rush, now=now, clock=clock, grace=grace)
     return done
 
 
@@ -67,7 +67,9 @@ def registering(db: Session, rush_id: int) -> int:
     return int(count or 0)
 
 
-def admit(db: Session, rush: Rush, *, now: datetime) -> int:
+def admit(db: Session, rush: Rush, *, now: datetime, clock: Clock, grace: timedelta) -> int:
+    """Let the next families in by rate and cap, and write each one's admission message in
+    this same transaction (services/admission_notices.py)."""
     since = rush.credited_at or rush.opens_at
     decided = rules.admissions(
         # waiting families hold exactly the sequences after the last one let in
@@ -97,6 +99,7 @@ def admit(db: Session, rush: Rush, *, now: datetime) -> int:
         entry.admitted_at = entry.last_active_at = now
     if entries:
         rush.admitted_through = max(int(e.seq or 0) for e in entries)
+    admission_notices.notify_admitted(db, entries, clock=clock, now=now, grace=grace)
     db.flush()
     return len(entries)
 

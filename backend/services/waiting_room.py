@@ -34,10 +34,19 @@ def phase_of(rush: Rush, now: datetime) -> Phase:
     return rules.phase(rush.state, rush.opens_at, now)
 
 
-def join(db: Session, family_id: int, *, season_id: int | None, clock: Clock) -> dict[str, Any]:
+def join(
+    db: Session,
+    family_id: int,
+    *,
+    season_id: int | None,
+    clock: Clock,
+    notify: tuple[str, str] | None = None,
+) -> dict[str, Any]:
     """Take the family's place in line, or give back the one it has (idempotent): in the
     pre-queue before the opening, at the back after it. A family whose turn is over (ordered,
-    holds ran out, idle) goes to the back again. no_waiting_room when no rush is open."""
+    holds ran out, idle) goes to the back again. no_waiting_room when no rush is open.
+    `notify` (conversation id, channel): where to tell the family of its admission besides its
+    phone; the latest conversation it joined or asked from wins."""
     rush_id = open_rush_id(db, season_id)
     if rush_id is None:
         raise RegistrationError("no_waiting_room")
@@ -65,6 +74,8 @@ def join(db: Session, family_id: int, *, season_id: int | None, clock: Clock) ->
         entry.joined_at = now
         entry.admitted_at = entry.last_active_at = entry.finished_at = None
         entry.finished_because = None
+    if notify is not None:
+        entry.notify_conversation, entry.notify_channel = notify
     db.flush()
     return place_view(db, rush, entry, now)
 

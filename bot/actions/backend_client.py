@@ -188,6 +188,12 @@ class Backend:
     async def checkout(self, token: str, payload: dict[str, Any]) -> dict[str, Any]:
         return await self.request("POST", "/api/checkout", token=token, json=payload)
 
+    # ------------------------------------------------------------------ the waiting room
+    async def join_waiting_room(self, token: str, notify: dict[str, str]) -> dict[str, Any]:
+        """The family's place in line (the same one when it has one); `notify` names the
+        conversation the admission message is pushed to."""
+        return await self.request("POST", "/api/waiting-room/join", token=token, json=notify)
+
     # ------------------------------------------------------------------ the family's own state
     async def family_status(self, token: str) -> dict[str, Any]:
         """Each child's registrations, the orders and what is still due (never cached: the

@@ -26,6 +26,7 @@ from .draft import State, clear_registration, next_step
 from .formatting import calendar_date, fragment, local_datetime
 from .per_child import child_options, child_weeks
 from .session import family_token
+from .waiting_room import join_and_tell
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,11 @@ class ActionAddToCart(Action):
                 added.append((child_id, group_id, results))
             cart = await backend.cart(token)
         except BackendError as err:
+            waiting = err.code == "waiting_room"
+            if waiting and await join_and_tell(dispatcher, tracker, domain, token or ""):
+                # nothing was added; the draft stays for « continuer » once admitted
+                dispatcher.utter_message(response="utter_waiting_room_draft_kept")
+                return [SlotSet("repair_level", 0.0)]
             explain_error(dispatcher, err)
             return clear_registration()
         for child_id, group_id, results in added:

@@ -19,6 +19,7 @@ from .backend_client import BackendError, backend
 from .helpdesk_state_answers import OWING, Answer
 from .session import family_token
 from .turns import latest_intent
+from .waiting_room import join_and_tell
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ QUESTIONS: dict[str, Callable[[Answer], Awaitable[None]]] = {
     "state_no_confirmation": Answer.no_confirmation,
 }
 CANCEL = "cancel_registration"
+# Answered from the waiting room, not from the family status (bot/actions/waiting_room.py).
+WAITING_ROOM = "waiting_room_position"
 
 
 def question_asked(tracker: Tracker, known: set[str]) -> str | None:
@@ -114,10 +117,14 @@ class ActionHelpdeskState(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        question = question_asked(tracker, set(QUESTIONS)) or "state_registration"
+        question = question_asked(tracker, {*QUESTIONS, WAITING_ROOM}) or "state_registration"
         token, events = await identified_or_kept(dispatcher, tracker, question)
         if token is None:
             return events
+        if question == WAITING_ROOM:
+            if not await join_and_tell(dispatcher, tracker, domain, token):
+                dispatcher.utter_message(response="utter_backend_error")
+            return events + [SlotSet("helpdesk_question", None)]
         try:
             status = await backend.family_status(token)
             family = await backend.family(token)

@@ -18,6 +18,9 @@ write into any conversation (an SMS conversation included) and claim any identit
 - A turn that produced no reply (action server or backend down) gets a French "technical problem"
   sentence (bot/channels/answered.py).
 - `enter_room` is awaited (Rasa 3.6 forgets to since python-socketio 5.10: RasaHQ/rasa#13027).
+- `POST /webhooks/socketio/push` (service secret) puts a backend message into a conversation as
+  the bot's own, across processes through Redis when `SOCKETIO_REDIS_URL` is set
+  (bot/channels/webchat_push.py).
 
 It keeps Rasa's name `socketio`: same `/webhooks/socketio/` prefix, same
 `output_channel=socketio` for pushes. Credentials (bot/credentials.yml)::
@@ -45,6 +48,7 @@ from bot import sealing
 from bot.channels.answered import always_answered
 from bot.channels.ratelimit import ChannelLimits
 from bot.channels.texts import text as catalog_text
+from bot.channels.webchat_push import push_handler, share_through_redis
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +112,10 @@ class WebChatInput(SocketIOInput):
         sio = self.sio
         assert sio is not None
         namespace = self.namespace
+        share_through_redis(sio)
+        blueprint.add_route(
+            push_handler(sio, self.bot_message_evt, namespace), "/push", methods=["POST"]
+        )
 
         async def say(sid: str, key: str) -> None:
             await sio.emit(

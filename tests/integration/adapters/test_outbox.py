@@ -51,6 +51,7 @@ def _family(
 
 SAMPLES: dict[str, dict[str, object]] = {
     "otp": {"code": "123456"},
+    "admission": {"grace_minutes": 10, "expires_at": "2027-04-20T23:10:00"},
     "payment_link": {
         "order_id": 5,
         "url": "http://localhost:8000/p/Ab3xY7",
