@@ -49,6 +49,49 @@ class Ports:
 
 
 @dataclass
+class SharedStores:
+    """What several Rasa processes share (bot/endpoints-several-processes.yml): the tracker
+    store's PostgreSQL database and the Redis lock store's database number."""
+
+    tracker_db_name: str = "inscriptions_conversations"
+    tracker_db_host: str = "127.0.0.1"
+    tracker_db_port: int = 5432
+    tracker_db_user: str = "postgres"
+    redis_host: str = "127.0.0.1"
+    redis_port: int = 6379
+    redis_lock_db: int = 0
+
+    @classmethod
+    def from_env(cls) -> SharedStores:
+        env = os.environ
+        return cls(
+            tracker_db_name=env.get("TRACKER_DB_NAME", cls.tracker_db_name),
+            tracker_db_host=env.get("TRACKER_DB_HOST", cls.tracker_db_host),
+            tracker_db_port=int(env.get("TRACKER_DB_PORT", cls.tracker_db_port)),
+            tracker_db_user=env.get("TRACKER_DB_USER", cls.tracker_db_user),
+            redis_host=env.get("REDIS_HOST", cls.redis_host),
+            redis_port=int(env.get("REDIS_PORT", cls.redis_port)),
+            redis_lock_db=int(env.get("REDIS_LOCK_DB", cls.redis_lock_db)),
+        )
+
+    def env(self) -> dict[str, str]:
+        return {
+            "TRACKER_DB_HOST": self.tracker_db_host,
+            "TRACKER_DB_PORT": str(self.tracker_db_port),
+            "TRACKER_DB_NAME": self.tracker_db_name,
+            "TRACKER_DB_USER": self.tracker_db_user,
+            "TRACKER_DB_PASSWORD": os.environ.get("TRACKER_DB_PASSWORD", ""),
+            "TRACKER_DB_LOGIN_DB": os.environ.get("TRACKER_DB_LOGIN_DB", "postgres"),
+            "REDIS_HOST": self.redis_host,
+            "REDIS_PORT": str(self.redis_port),
+            "REDIS_LOCK_DB": str(self.redis_lock_db),
+            # the SMS channel's memory of Twilio retries (bot/channels/twilio_sms.py)
+            "REDIS_URL": os.environ.get(
+                "REDIS_URL", f"redis://{self.redis_host}:{self.redis_port}/{self.redis_lock_db}"),
+        }
+
+
+@dataclass
 class Stack:
     ports: Ports
     env: dict[str, str]
@@ -65,9 +108,18 @@ class Stack:
     rasa_api_token: str = ""
     conversation_secret: str = ""
     stripe_webhook_secret: str = ""
+    # Several Rasa processes behind scripts/balancer.py on `ports.rasa`, sharing `shared`
+    # (required then); one process with `shared` runs on the shared stores without a balancer.
+    rasa_processes: int = 1
+    shared: SharedStores | None = None
+    rasa_ports: list[int] = field(default_factory=list)
     _argv: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.rasa_processes > 1 and self.shared is None:
+            self.shared = SharedStores.from_env()
+        self.rasa_ports = ([self.ports.rasa] if self.rasa_processes == 1
+                           else [free_port() for _ in range(self.rasa_processes)])
         self.rasa_api_token = (self.rasa_api_token or self.env.get("RASA_API_TOKEN")
                                or os.environ.get("RASA_API_TOKEN") or secrets.token_urlsafe(32))
         self.conversation_secret = (
@@ -90,6 +142,16 @@ class Stack:
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.rasa}"
+
+    @property
+    def rasa_names(self) -> list[str]:
+        return ["rasa"] if self.rasa_processes == 1 else [
+            f"rasa-{n}" for n in range(1, self.rasa_processes + 1)]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Each Rasa process itself, past the balancer."""
+        return [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
 
     def _spawn(self, name: str, argv: list[str], extra_env: dict[str, str]) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -188,28 +250,59 @@ class Stack:
                  "--port", str(self.ports.actions)],
                 shared,
             )
+            self._start_rasa(shared)
+        self.wait_ready(timeout)
+
+    def _start_rasa(self, shared: dict[str, str]) -> None:
+        action_url = f"http://localhost:{self.ports.actions}/webhook"
+        if self.shared is None:
             endpoints = self.log_dir / "endpoints.yml"
             endpoints.write_text(
-                (ROOT / "bot" / "endpoints.yml")
-                .read_text(encoding="utf-8")
+                (ROOT / "bot" / "endpoints.yml").read_text(encoding="utf-8")
                 .replace("localhost:5055", f"localhost:{self.ports.actions}"),
                 encoding="utf-8",
             )
-            # The API needs the token; the browser may only call from the backend's public origin
-            # (the page that embeds the widget), never from any site ("*").
+            # each stack keeps its conversations beside its logs (demo mode: an SQLite file)
+            stores = {"TRACKER_SQLITE_PATH": os.environ.get(
+                "TRACKER_SQLITE_PATH", str(self.log_dir / "rasa-tracker.db"))}
+        else:
+            endpoints = ROOT / "bot" / "endpoints-several-processes.yml"
+            stores = {**self.shared.env(), "ACTION_ENDPOINT_URL": action_url}
+            self._prepare_tracker_store({**shared, **stores})
+        for name, port in zip(self.rasa_names, self.rasa_ports, strict=True):
+            # The API needs the token; the browser may only call from the backend's public
+            # origin (the page that embeds the widget), never from any site ("*").
             self._spawn(
-                "rasa",
+                name,
                 [str(BOT_BIN / "rasa"), "run", "--model", str(self.model),
                  "--enable-api", "--auth-token", self.rasa_api_token,
-                 "--interface", "127.0.0.1", "--port", str(self.ports.rasa),
+                 "--interface", "127.0.0.1", "--port", str(port),
                  "--cors", _origin(self.public_base_url),
                  "--endpoints", str(endpoints),
                  "--credentials", str(self.credentials)],
-                # each stack keeps its conversations beside its logs (demo mode: an SQLite file)
-                {**shared, "TRACKER_SQLITE_PATH": os.environ.get(
-                    "TRACKER_SQLITE_PATH", str(self.log_dir / "rasa-tracker.db"))},
+                {**shared, **stores},
             )
-        self.wait_ready(timeout)
+        if self.rasa_processes > 1:
+            self._spawn(
+                "balancer",
+                [sys.executable, str(ROOT / "scripts" / "balancer.py"),
+                 "--port", str(self.ports.rasa),
+                 *[arg for port in self.rasa_ports for arg in ("--upstream", f"127.0.0.1:{port}")]],
+                {"PYTHONUNBUFFERED": "1"},
+            )
+
+    def _prepare_tracker_store(self, env: dict[str, str]) -> None:
+        """Creates the shared tracker database and its tables once, before the processes start:
+        several processes creating them at the same instant would collide."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / "tracker-store-setup.log", "ab") as log:
+            subprocess.run(
+                [str(BOT_BIN / "python"), "-c",
+                 "from bot.tracker_store import RedactingTrackerStore as Store\n"
+                 "Store(dialect='postgresql')"],
+                cwd=ROOT, env={**os.environ, **self.env, **env}, stdout=log,
+                stderr=subprocess.STDOUT, check=True, timeout=300,
+            )
 
     def _start_twilio_stand_in(self, shared: dict[str, str]) -> tuple[str, dict[str, str]]:
         """Starts the demo's Twilio stand-in; its URL, and how the backend then sends texts."""
@@ -228,7 +321,10 @@ class Stack:
             checks["twilio"] = f"http://127.0.0.1:{self.ports.twilio}/health"
         if self.with_rasa:
             checks["actions"] = f"http://127.0.0.1:{self.ports.actions}/health"
-            checks["rasa"] = f"{self.rasa_url}/status?token={self.rasa_api_token}"
+            for name, url in zip(self.rasa_names, self.rasa_urls, strict=True):
+                checks[name] = f"{url}/status?token={self.rasa_api_token}"
+            if self.rasa_processes > 1:
+                checks["balancer"] = f"{self.rasa_url}/"
         deadline = time.monotonic() + timeout
         pending = dict(checks)
         while pending:
@@ -283,19 +379,25 @@ def running(stack: Stack, timeout: float = 240.0) -> Iterator[Stack]:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run the whole stack in demo mode.")
     parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'var' / 'demo.db'}")
+    parser.add_argument(
+        "--rasa-processes", type=int, default=1,
+        help="several Rasa processes behind one port, sharing the PostgreSQL tracker store "
+             "(TRACKER_DB_*) and the Redis lock store (REDIS_*): docs/DEPLOYMENT.md")
     args = parser.parse_args()
     stack = Stack(
         ports=Ports(),
         env={"DEMO_MODE": "1", "DATABASE_URL": args.database_url},
         log_dir=ROOT / "var" / "log",
         demo_texting=True,
+        rasa_processes=max(1, args.rasa_processes),
     )
 
     def on_signal(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
-    print("Starting backend, action server and Rasa (Rasa needs about a minute)…", flush=True)
+    print("Starting backend, action server and "
+          f"{stack.rasa_processes} Rasa process(es) (Rasa needs about a minute)…", flush=True)
     try:
         stack.start()
         print(
