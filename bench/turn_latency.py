@@ -200,7 +200,8 @@ class BaselineBot:
         ports = [self.port] if self.processes == 1 else [free_port() for _ in range(self.processes)]
         for n, port in enumerate(ports, 1):
             self._spawn(f"baseline-{n}", [
-                str(BOT_BIN / "rasa"), "run", "--model", str(self.model), "--port", str(port),
+                str(BOT_BIN / "python"), "-m", "bot.rasa_run", "run", "--model", str(self.model),
+                "--port", str(port),
                 "--interface", "127.0.0.1", "--enable-api", "--endpoints", str(ENDPOINTS)], env)
         if self.processes > 1:
             self._spawn("baseline-balancer", [

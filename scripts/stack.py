@@ -274,7 +274,8 @@ class Stack:
             # origin (the page that embeds the widget), never from any site ("*").
             self._spawn(
                 name,
-                [str(BOT_BIN / "rasa"), "run", "--model", str(self.model),
+                # Rasa's own command line, with its action-answer check built once (bot/rasa_run.py)
+                [str(BOT_BIN / "python"), "-m", "bot.rasa_run", "run", "--model", str(self.model),
                  "--enable-api", "--auth-token", self.rasa_api_token,
                  "--interface", "127.0.0.1", "--port", str(port),
                  "--cors", _origin(self.public_base_url),
