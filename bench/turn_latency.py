@@ -10,9 +10,11 @@ tracker store (a database of its own per side) and the Redis lock store (a datab
 its own per side), with the same number of Rasa processes (behind scripts/balancer.py when more
 than one). The backend's database is PostgreSQL too, unless `--backend-db sqlite`. The CPU time
 of every process (Rasa, action server, backend, PostgreSQL's server processes) is read from /proc
-before and after each phase and printed per turn. The last line is the throughput ratio.
+before and after each phase and printed per turn. Each row's conversations run in rounds (three
+by default), ours then the baseline's, so that the load of a shared machine falls on both sides
+alike. The last line is the throughput ratio.
 
-    .venv/bin/python bench/turn_latency.py [--conversations 24] [--concurrency 1 8]
+    .venv/bin/python bench/turn_latency.py [--conversations 24] [--concurrency 1 8] [--rounds 3]
                                            [--rasa-processes 1] [--backend-db postgresql]
 """
 
@@ -249,6 +251,11 @@ class Phase:
     wall: float
     cpu: dict[str, float]
 
+    def plus(self, other: Phase) -> Phase:
+        cpu = {role: self.cpu.get(role, 0.0) + other.cpu.get(role, 0.0)
+               for role in {*self.cpu, *other.cpu}}
+        return Phase(self.latencies + other.latencies, self.wall + other.wall, cpu)
+
     @property
     def throughput(self) -> float:
         return len(self.latencies) / self.wall
@@ -276,6 +283,9 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=24)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--rasa-processes", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="each row's conversations in this many rounds, ours and the "
+                             "baseline alternating")
     parser.add_argument("--backend-db", choices=["postgresql", "sqlite"], default="postgresql")
     args = parser.parse_args()
     work = ROOT / "var" / "bench"
@@ -311,37 +321,46 @@ def main() -> int:
                                "balancer": [c.pid for n, c in baseline.children.items()
                                             if "balancer" in n]}
                 offset = 0
+                dbs = [ours_tracker] + ([app_db] if args.backend_db == "postgresql" else [])
                 for concurrency in args.concurrency:
                     batch = families[offset:offset + args.conversations]
                     jobs = [(offset + i, client, phone) for i, (client, phone) in enumerate(batch)]
                     offset += args.conversations
-                    per_conversation: list[int] = []
+                    ours, theirs = Phase([], 0.0, {}), Phase([], 0.0, {})
+                    # Round after round, ours then the baseline with the same turns: the
+                    # machine's load (shared cores) then falls on both sides alike.
+                    size = -(-len(jobs) // args.rounds)
+                    for start in range(0, len(jobs), size):
+                        chunk = jobs[start:start + size]
+                        per_conversation: list[int] = []
 
-                    def ours_run(jobs: list[tuple[int, str, str]] = jobs,
-                                 concurrency: int = concurrency,
-                                 per_conversation: list[int] = per_conversation) -> list[float]:
-                        out: list[float] = []
-                        with ThreadPoolExecutor(concurrency) as pool:
-                            for latencies in pool.map(lambda job: registration(stack, *job), jobs):
-                                out.extend(latencies)
-                                per_conversation.append(len(latencies))
-                        return out
+                        def ours_run(chunk: list[tuple[int, str, str]] = chunk,
+                                     concurrency: int = concurrency,
+                                     per_conversation: list[int] = per_conversation,
+                                     ) -> list[float]:
+                            out: list[float] = []
+                            with ThreadPoolExecutor(concurrency) as pool:
+                                for latencies in pool.map(lambda job: registration(stack, *job),
+                                                          chunk):
+                                    out.extend(latencies)
+                                    per_conversation.append(len(latencies))
+                            return out
 
-                    def base_run(concurrency: int = concurrency,
-                                 per_conversation: list[int] = per_conversation) -> list[float]:
-                        out: list[float] = []
-                        with ThreadPoolExecutor(concurrency) as pool:
-                            for latencies in pool.map(
-                                    lambda n: baseline_conversation(baseline.url, n),
-                                    per_conversation):
-                                out.extend(latencies)
-                        return out
+                        def base_run(concurrency: int = concurrency,
+                                     per_conversation: list[int] = per_conversation,
+                                     ) -> list[float]:
+                            out: list[float] = []
+                            with ThreadPoolExecutor(concurrency) as pool:
+                                for latencies in pool.map(
+                                        lambda n: baseline_conversation(baseline.url, n),
+                                        per_conversation):
+                                    out.extend(latencies)
+                            return out
 
-                    dbs = [ours_tracker] + ([app_db] if args.backend_db == "postgresql" else [])
-                    with PostgresCpu(ADMIN_URL, dbs) as pg:
-                        ours = measured(ours_groups, pg, ours_run)
-                    with PostgresCpu(ADMIN_URL, [base_tracker]) as pg:
-                        theirs = measured(base_groups, pg, base_run)
+                        with PostgresCpu(ADMIN_URL, dbs) as pg:
+                            ours = ours.plus(measured(ours_groups, pg, ours_run))
+                        with PostgresCpu(ADMIN_URL, [base_tracker]) as pg:
+                            theirs = theirs.plus(measured(base_groups, pg, base_run))
                     rows.append((concurrency, ours, theirs))
             finally:
                 baseline.stop()
