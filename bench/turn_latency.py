@@ -21,7 +21,6 @@ alike. The last line is the throughput ratio.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import os
 import subprocess
@@ -30,7 +29,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,8 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from baseline_bot import ADMIN_URL, BaselineBot, databases, postgres_url  # noqa: E402
 from process_cpu import PostgresCpu, group_cpu, spent  # noqa: E402
-from stack import Ports, SharedStores, Stack, _answers, free_port, running  # noqa: E402
+from stack import Ports, SharedStores, Stack, running  # noqa: E402
 
 from backend.adapters.demo_clock import OffsetClock  # noqa: E402
 from backend.db.engine import make_engine, make_session_factory, transaction  # noqa: E402
@@ -54,8 +54,6 @@ from tests.e2e.conversation import Parent, converse  # noqa: E402
 BOT_BIN = ROOT / ".venv-bot" / "bin"
 BASELINE = ROOT / "bench" / "baseline"
 SITES = ("parc des Érables", "parc de la Rivière")
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-ENDPOINTS = ROOT / "bot" / "endpoints-several-processes.yml"
 # Redis database numbers of the two sides' lock stores (never the default 0 of a running city).
 REDIS_DB_OURS, REDIS_DB_BASELINE = 12, 13
 
@@ -151,79 +149,6 @@ def baseline_conversation(url: str, turns: int) -> list[float]:
     for i in range(turns):
         parent.say(lines[i % len(lines)])
     return parent.latencies_ms
-
-
-@contextlib.contextmanager
-def databases(names: list[str]) -> Iterator[None]:
-    """Fresh PostgreSQL databases for one run, dropped after it."""
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-        for name in names:
-            connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-            for name in names:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def postgres_url(name: str) -> str:
-    server = ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
-    return f"{server}/{name}"
-
-
-@dataclass
-class BaselineBot:
-    """The plain Rasa bot: `processes` Rasa processes on the production stores, behind the
-    balancer when more than one."""
-
-    model: Path
-    processes: int
-    stores: SharedStores
-    log_dir: Path
-    port: int = field(default_factory=free_port)
-    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
-        self.children[name] = subprocess.Popen(
-            argv, cwd=BASELINE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, **env})
-
-    def start(self, timeout: float = 300) -> None:
-        env = {**self.stores.env(), "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT),
-               "ACTION_ENDPOINT_URL": "http://127.0.0.1:9/webhook"}  # no custom action here
-        ports = [self.port] if self.processes == 1 else [free_port() for _ in range(self.processes)]
-        for n, port in enumerate(ports, 1):
-            self._spawn(f"baseline-{n}", [
-                str(BOT_BIN / "python"), "-m", "bot.rasa_run", "run", "--model", str(self.model),
-                "--port", str(port),
-                "--interface", "127.0.0.1", "--enable-api", "--endpoints", str(ENDPOINTS)], env)
-        if self.processes > 1:
-            self._spawn("baseline-balancer", [
-                sys.executable, str(ROOT / "scripts" / "balancer.py"), "--port", str(self.port),
-                *[a for port in ports for a in ("--upstream", f"127.0.0.1:{port}")]], {})
-        deadline = time.monotonic() + timeout
-        pending = [f"http://127.0.0.1:{port}/status" for port in ports] + [f"{self.url}/status"]
-        while pending:
-            if time.monotonic() > deadline or any(c.poll() is not None
-                                                  for c in self.children.values()):
-                raise RuntimeError(f"baseline Rasa did not start ({self.log_dir})")
-            pending = [url for url in pending if not _answers(url)]
-            time.sleep(0.5)
-
-    def stop(self) -> None:
-        for child in self.children.values():
-            if child.poll() is None:
-                os.killpg(child.pid, 15)
-        for child in self.children.values():
-            child.wait(timeout=30)
 
 
 def process_groups(stack: Stack) -> dict[str, list[int]]:
