@@ -10,7 +10,8 @@ the next turns. A fiche santé link the bot gave (`/sante/<token>`: it opens a c
 record) keeps its path, never its token.
 
 Where the conversations live (docs/DEPLOYMENT.md): PostgreSQL when TRACKER_DB_HOST is set
-(TRACKER_DB_PORT, TRACKER_DB_NAME, TRACKER_DB_USER, TRACKER_DB_PASSWORD); in demo mode without
+(TRACKER_DB_PORT, TRACKER_DB_NAME, TRACKER_DB_USER, TRACKER_DB_PASSWORD, and
+TRACKER_DB_LOGIN_DB to create the database on first start); in demo mode without
 it, an SQLite file (TRACKER_SQLITE_PATH, var/rasa-tracker.db by default), unless the endpoints
 say `dialect: postgresql` (several processes must share one server). Outside demo mode a store
 with no database is refused rather than kept in one process's memory, where it would be lost.
@@ -108,6 +109,8 @@ def _connection_from_env(server_only: bool) -> dict[str, Any]:
             "db": os.environ.get("TRACKER_DB_NAME", "rasa"),
             "username": os.environ.get("TRACKER_DB_USER"),
             "password": os.environ.get("TRACKER_DB_PASSWORD"),
+            # a database the login may connect to first, to create TRACKER_DB_NAME when missing
+            "login_db": os.environ.get("TRACKER_DB_LOGIN_DB") or None,
         }
     if os.environ.get("DEMO_MODE") == "1" and not server_only:
         path = Path(os.environ.get("TRACKER_SQLITE_PATH", DEFAULT_SQLITE_PATH))

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared_stores import SharedStores
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_PY = ROOT / ".venv" / "bin" / "python"
 BOT_BIN = ROOT / ".venv-bot" / "bin"
@@ -65,9 +67,18 @@ class Stack:
     rasa_api_token: str = ""
     conversation_secret: str = ""
     stripe_webhook_secret: str = ""
+    # Several Rasa processes behind scripts/balancer.py on `ports.rasa`, sharing `shared`
+    # (required then); one process with `shared` runs on the shared stores without a balancer.
+    rasa_processes: int = 1
+    shared: SharedStores | None = None
+    rasa_ports: list[int] = field(default_factory=list)
     _argv: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.rasa_processes > 1 and self.shared is None:
+            self.shared = SharedStores.from_env()
+        self.rasa_ports = ([self.ports.rasa] if self.rasa_processes == 1
+                           else [free_port() for _ in range(self.rasa_processes)])
         self.rasa_api_token = (self.rasa_api_token or self.env.get("RASA_API_TOKEN")
                                or os.environ.get("RASA_API_TOKEN") or secrets.token_urlsafe(32))
         self.conversation_secret = (
@@ -90,6 +101,16 @@ class Stack:
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.rasa}"
+
+    @property
+    def rasa_names(self) -> list[str]:
+        return ["rasa"] if self.rasa_processes == 1 else [
+            f"rasa-{n}" for n in range(1, self.rasa_processes + 1)]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Each Rasa process itself, past the balancer."""
+        return [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
 
     def _spawn(self, name: str, argv: list[str], extra_env: dict[str, str]) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -191,28 +212,60 @@ class Stack:
                  "--port", str(self.ports.actions)],
                 shared,
             )
+            self._start_rasa(shared)
+        self.wait_ready(timeout)
+
+    def _start_rasa(self, shared: dict[str, str]) -> None:
+        action_url = f"http://localhost:{self.ports.actions}/webhook"
+        if self.shared is None:
             endpoints = self.log_dir / "endpoints.yml"
             endpoints.write_text(
-                (ROOT / "bot" / "endpoints.yml")
-                .read_text(encoding="utf-8")
+                (ROOT / "bot" / "endpoints.yml").read_text(encoding="utf-8")
                 .replace("localhost:5055", f"localhost:{self.ports.actions}"),
                 encoding="utf-8",
             )
-            # The API needs the token; the browser may only call from the backend's public origin
-            # (the page that embeds the widget), never from any site ("*").
+            # each stack keeps its conversations beside its logs (demo mode: an SQLite file)
+            stores = {"TRACKER_SQLITE_PATH": os.environ.get(
+                "TRACKER_SQLITE_PATH", str(self.log_dir / "rasa-tracker.db"))}
+        else:
+            endpoints = ROOT / "bot" / "endpoints-several-processes.yml"
+            stores = {**self.shared.env(), "ACTION_ENDPOINT_URL": action_url}
+            self._prepare_tracker_store({**shared, **stores})
+        for name, port in zip(self.rasa_names, self.rasa_ports, strict=True):
+            # The API needs the token; the browser may only call from the backend's public
+            # origin (the page that embeds the widget), never from any site ("*").
             self._spawn(
-                "rasa",
-                [str(BOT_BIN / "rasa"), "run", "--model", str(self.model),
+                name,
+                # Rasa's own command line, with its action-answer check built once (bot/rasa_run.py)
+                [str(BOT_BIN / "python"), "-m", "bot.rasa_run", "run", "--model", str(self.model),
                  "--enable-api", "--auth-token", self.rasa_api_token,
-                 "--interface", "127.0.0.1", "--port", str(self.ports.rasa),
+                 "--interface", "127.0.0.1", "--port", str(port),
                  "--cors", _origin(self.public_base_url),
                  "--endpoints", str(endpoints),
                  "--credentials", str(self.credentials)],
-                # each stack keeps its conversations beside its logs (demo mode: an SQLite file)
-                {**shared, "TRACKER_SQLITE_PATH": os.environ.get(
-                    "TRACKER_SQLITE_PATH", str(self.log_dir / "rasa-tracker.db"))},
+                {**shared, **stores},
             )
-        self.wait_ready(timeout)
+        if self.rasa_processes > 1:
+            self._spawn(
+                "balancer",
+                [sys.executable, str(ROOT / "scripts" / "balancer.py"),
+                 "--port", str(self.ports.rasa),
+                 *[arg for port in self.rasa_ports for arg in ("--upstream", f"127.0.0.1:{port}")]],
+                {"PYTHONUNBUFFERED": "1"},
+            )
+
+    def _prepare_tracker_store(self, env: dict[str, str]) -> None:
+        """Creates the shared tracker database and its tables once, before the processes start:
+        several processes creating them at the same instant would collide."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / "tracker-store-setup.log", "ab") as log:
+            subprocess.run(
+                [str(BOT_BIN / "python"), "-c",
+                 "from bot.tracker_store import RedactingTrackerStore as Store\n"
+                 "Store(dialect='postgresql')"],
+                cwd=ROOT, env={**os.environ, **self.env, **env}, stdout=log,
+                stderr=subprocess.STDOUT, check=True, timeout=300,
+            )
 
     def _start_twilio_stand_in(self, shared: dict[str, str]) -> tuple[str, dict[str, str]]:
         """Starts the demo's Twilio stand-in; its URL, and how the backend then sends texts."""
@@ -231,7 +284,10 @@ class Stack:
             checks["twilio"] = f"http://127.0.0.1:{self.ports.twilio}/health"
         if self.with_rasa:
             checks["actions"] = f"http://127.0.0.1:{self.ports.actions}/health"
-            checks["rasa"] = f"{self.rasa_url}/status?token={self.rasa_api_token}"
+            for name, url in zip(self.rasa_names, self.rasa_urls, strict=True):
+                checks[name] = f"{url}/status?token={self.rasa_api_token}"
+            if self.rasa_processes > 1:
+                checks["balancer"] = f"{self.rasa_url}/"
         deadline = time.monotonic() + timeout
         pending = dict(checks)
         while pending:
@@ -286,19 +342,25 @@ def running(stack: Stack, timeout: float = 240.0) -> Iterator[Stack]:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run the whole stack in demo mode.")
     parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'var' / 'demo.db'}")
+    parser.add_argument(
+        "--rasa-processes", type=int, default=1,
+        help="several Rasa processes behind one port, sharing the PostgreSQL tracker store "
+             "(TRACKER_DB_*) and the Redis lock store (REDIS_*): docs/DEPLOYMENT.md")
     args = parser.parse_args()
     stack = Stack(
         ports=Ports(),
         env={"DEMO_MODE": "1", "DATABASE_URL": args.database_url},
         log_dir=ROOT / "var" / "log",
         demo_texting=True,
+        rasa_processes=max(1, args.rasa_processes),
     )
 
     def on_signal(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
-    print("Starting backend, action server and Rasa (Rasa needs about a minute)…", flush=True)
+    print("Starting backend, action server and "
+          f"{stack.rasa_processes} Rasa process(es) (Rasa needs about a minute)…", flush=True)
     try:
         stack.start()
         print(

@@ -14,6 +14,7 @@ from backend.api.guards import family_only, optional_family, service_only
 from backend.api.health_schemas import HealthLinks
 from backend.api.openapi_doc import FAMILY, SERVICE, documented
 from backend.api.responses import (
+    Availability,
     Catalog,
     EligibleCatalog,
     Family,
@@ -100,6 +101,20 @@ async def get_catalog(request: Request) -> HTTPResponse:
     family_id = await optional_family(request)
     view: dict[str, Any] = await st.db(
         lambda db: catalog.catalog_view(db, clock=st.clock, family_id=family_id), write=False
+    )
+    return ok(view)
+
+
+@bp.get("/catalog/availability")
+@openapi.summary("The live numbers of the catalog: places free and waiting per week and option")
+@documented(Availability, refusals=(401, 404), auth=SERVICE)
+@service_only
+async def get_availability(request: Request) -> HTTPResponse:
+    st = state(request)
+    family_id = await optional_family(request)
+    view: dict[str, Any] = await st.db(
+        lambda db: catalog.availability_view(db, clock=st.clock, family_id=family_id),
+        write=False,
     )
     return ok(view)
 

@@ -125,6 +125,24 @@ class Catalog(BaseModel):
     programs: list[Program]
 
 
+class OptionNumbers(BaseModel):
+    code: str
+    available: int
+
+
+class SessionNumbers(BaseModel):
+    id: int
+    capacity: int
+    available: int
+    waitlist_length: int
+    options: list[OptionNumbers]
+
+
+class Availability(BaseModel):
+    season: Season
+    sessions: list[SessionNumbers]
+
+
 class EligibleChild(BaseModel):
     id: int
     first_name: str

@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backend.adapters.clock import Clock
-from backend.db.models import Group, Person, Program, Season, Site
+from backend.db.models import Group, Person, Program, Season, SessionOption, Site
 from backend.db.models import Session as ActivitySession
 from backend.domain.eligibility import age_on, reference_date
 from backend.domain.errors import RegistrationError
 from backend.domain.season import Window
-from backend.services import capacity, queries, views, waitlist
+from backend.services import availability, queries, views
 
 
 def _season_dict(season: Season) -> dict[str, Any]:
@@ -29,10 +29,13 @@ def _season_dict(season: Season) -> dict[str, Any]:
     }
 
 
-def season_view(db: Session, *, clock: Clock, family_id: int | None = None) -> dict[str, Any]:
-    """The current season. With `family_id`, adds `open_for_family` and `opens_for_family_at`
-    (residents and non-residents open at different instants). Raises not_found if no season."""
-    season = queries.current_season(db)
+def season_view(
+    db: Session, *, clock: Clock, family_id: int | None = None, season: Season | None = None
+) -> dict[str, Any]:
+    """The current season (or `season`, already read). With `family_id`, adds `open_for_family`
+    and `opens_for_family_at` (residents and non-residents open at different instants). Raises
+    not_found if no season."""
+    season = season or queries.current_season(db)
     view = _season_dict(season)
     if family_id is not None:
         family = queries.get_family(db, family_id)
@@ -50,7 +53,9 @@ def catalog_view(
     `"child": {"id", "first_name", "age_at_reference"}`."""
     season = queries.current_season(db)
     child_age: int | None = None
-    result: dict[str, Any] = {"season": season_view(db, clock=clock, family_id=family_id)}
+    result: dict[str, Any] = {
+        "season": season_view(db, clock=clock, family_id=family_id, season=season)
+    }
     if child_id is not None:
         child = db.get(Person, child_id)
         if family_id is None or child is None or child.family_id != family_id or child.is_adult:
@@ -71,26 +76,16 @@ def catalog_view(
             .selectinload(ActivitySession.options)
         )
     ).all()
-    pool_ids: list[int] = []
-    for program in programs:
-        for group in program.groups:
-            for s in group.sessions:
-                pool_ids.append(s.pool_id)
-                pool_ids.extend(o.pool_id for o in s.options)
-    pools = capacity.counts(db, pool_ids)
-    # Holds and offers that ran out but were not released yet (lazy expiry) still count in
-    # `taken`: they are not counted as taken here, so "complet" is never said of a place the
-    # next request would get. The place of an expired line goes to the waitlist first, so
-    # waiting entries come off what a new parent could get.
-    expired = waitlist.expired_places(db, pool_ids, now=clock.now())
-    waiting = waitlist.waitlist_lengths(db)
+    numbers = availability.live_numbers(
+        db,
+        [(s.id, s.pool_id) for p in programs for g in p.groups for s in g.sessions],
+        [(s.id, o.code, o.pool_id) for p in programs for g in p.groups for s in g.sessions
+         for o in s.options],
+        now=clock.now(),
+    )
     sites = db.scalars(select(Site).order_by(Site.id)).all()
     site_names = {s.id: s.name for s in sites}
     result["sites"] = [{"id": s.id, "name": s.name} for s in sites]
-
-    def free(pool_id: int, waiting_lines: int = 0) -> int:
-        cap, taken = pools[pool_id]
-        return max(0, cap - taken + expired.get(pool_id, 0) - waiting_lines)
 
     out_programs = []
     for program in programs:
@@ -114,16 +109,16 @@ def catalog_view(
                             "starts_on": views.iso(s.starts_on),
                             "ends_on": views.iso(s.ends_on),
                             "meets": s.meets,
-                            "capacity": pools[s.pool_id][0],
-                            "available": free(s.pool_id, int(waiting.get(s.id, 0))),
-                            "waitlist_length": int(waiting.get(s.id, 0)),
+                            "capacity": numbers[s.id]["capacity"],
+                            "available": numbers[s.id]["available"],
+                            "waitlist_length": numbers[s.id]["waitlist_length"],
                             "price_resident_cents": s.price_resident_cents,
                             "price_nonresident_cents": s.price_nonresident_cents,
                             "options": [
                                 {
                                     "code": o.code,
                                     "price_cents": o.price_cents,
-                                    "available": free(o.pool_id),
+                                    "available": numbers[s.id]["options"][o.code],
                                 }
                                 for o in sorted(s.options, key=lambda o: o.id)
                             ],
@@ -146,3 +141,43 @@ def catalog_view(
         )
     result["programs"] = out_programs
     return result
+
+
+def availability_view(db: Session, *, clock: Clock, family_id: int | None = None) -> dict[str, Any]:
+    """The current season (as `season_view`) and the live numbers of each of its weeks."""
+    season = queries.current_season(db)
+    in_season = (
+        select(ActivitySession.id)
+        .join(Group, Group.id == ActivitySession.group_id)
+        .join(Program, Program.id == Group.program_id)
+        .where(Program.season_id == season.id)
+    )
+    sessions = db.execute(
+        select(ActivitySession.id, ActivitySession.pool_id)
+        .where(ActivitySession.id.in_(in_season))
+        .order_by(ActivitySession.id)
+    ).all()
+    options = db.execute(
+        select(SessionOption.session_id, SessionOption.code, SessionOption.pool_id)
+        .where(SessionOption.session_id.in_(in_season))
+        .order_by(SessionOption.id)
+    ).all()
+    numbers = availability.live_numbers(
+        db,
+        [(int(s), int(p)) for s, p in sessions],
+        [(int(s), str(c), int(p)) for s, c, p in options],
+        now=clock.now(),
+    )
+    return {
+        "season": season_view(db, clock=clock, family_id=family_id, season=season),
+        "sessions": [
+            {
+                "id": session_id,
+                "capacity": n["capacity"],
+                "available": n["available"],
+                "waitlist_length": n["waitlist_length"],
+                "options": [{"code": c, "available": a} for c, a in n["options"].items()],
+            }
+            for session_id, n in numbers.items()
+        ],
+    }

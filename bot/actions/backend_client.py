@@ -25,6 +25,35 @@ class BackendError(Exception):
         self.data = data or {}
 
 
+STRUCTURE_SECONDS = 300.0
+
+
+def with_numbers(structure: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the catalog `structure` carrying the numbers and the season of `live`."""
+    numbers = {int(s["id"]): s for s in live["sessions"]}
+
+    def session(s: dict[str, Any]) -> dict[str, Any]:
+        n = numbers[int(s["id"])]
+        free = {o["code"]: o["available"] for o in n["options"]}
+        return {
+            **s,
+            "capacity": n["capacity"],
+            "available": n["available"],
+            "waitlist_length": n["waitlist_length"],
+            "options": [{**o, "available": free.get(o["code"], 0)} for o in s["options"]],
+        }
+
+    return {
+        **structure,
+        "season": live["season"],
+        "programs": [
+            {**p, "groups": [{**g, "sessions": [session(s) for s in g["sessions"]]}
+                             for g in p["groups"]]}
+            for p in structure["programs"]
+        ],
+    }
+
+
 class Backend:
     def __init__(
         self, base_url: str | None = None, secret: str | None = None, timeout: float = 10.0
@@ -37,6 +66,8 @@ class Backend:
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._cache: dict[tuple[str, str | None], tuple[float, Any]] = {}
+        # (read at, the catalog without its numbers, its session ids): see `catalog`
+        self._structure: tuple[float, dict[str, Any], frozenset[int]] | None = None
 
     async def _http(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -88,8 +119,9 @@ class Backend:
         return value
 
     def forget(self, token: str | None) -> None:
-        """Drop cached views after a change (availability moves when a cart line is added)."""
-        for key in [k for k in self._cache if k[1] == token or k[0] == "catalog"]:
+        """Drop a family's cached views after a change of theirs (the catalog's numbers are
+        never cached: `catalog`)."""
+        for key in [k for k in self._cache if k[1] == token]:
             self._cache.pop(key, None)
 
     # ------------------------------------------------------------------ identification
@@ -136,8 +168,28 @@ class Backend:
         return await self._cached(("season", token), 30.0, "/api/season", token)
 
     async def catalog(self, token: str | None = None) -> dict[str, Any]:
-        # availability changes every second on registration night: a short cache only
-        return await self._cached(("catalog", token), 5.0, "/api/catalog", token)
+        """The whole catalog (`GET /api/catalog`'s shape) with the numbers of this very moment.
+
+        Availability changes every second on registration night, so the numbers (places free
+        and waiting, per week and option) are asked for on every call, a small answer. The
+        structure they fill (programs, groups, weeks, prices: the same for every family) is
+        read again only when the numbers name other weeks or another season, or after
+        STRUCTURE_SECONDS (a price the city corrects mid-season)."""
+        live = await self.request("GET", "/api/catalog/availability", token=token)
+        ids = frozenset(int(s["id"]) for s in live["sessions"])
+        kept = self._structure
+        if (
+            kept is None
+            or kept[2] != ids
+            or kept[1]["season"]["id"] != live["season"]["id"]
+            or time.monotonic() - kept[0] > STRUCTURE_SECONDS
+        ):
+            full = await self.request("GET", "/api/catalog")
+            kept = (time.monotonic(), full, frozenset(
+                int(s["id"]) for p in full["programs"] for g in p["groups"] for s in g["sessions"]
+            ))
+            self._structure = kept
+        return with_numbers(kept[1], live)
 
     # ------------------------------------------------------------------ help-desk facts
     async def facts(self) -> dict[str, Any]:

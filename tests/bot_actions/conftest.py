@@ -120,6 +120,7 @@ def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         os.environ["BACKEND_URL"] = url
         backend.base_url = url
         backend._cache.clear()
+        backend._structure = None
         yield url
     finally:
         for child in (proc, localstripe):

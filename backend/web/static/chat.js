@@ -198,9 +198,12 @@
       return;
     }
     setStatus(strings.status_connecting);
+    // One websocket, never long-polling: each polling request is a new HTTP request that a
+    // balancer may send to another Rasa process, which does not know the socket.io session
+    // (docs/DEPLOYMENT.md, "Several Rasa processes").
     socket = window.io(config.socketUrl, {
       path: config.socketPath || "/socket.io",
-      transports: ["websocket", "polling"],
+      transports: ["websocket"],
     });
     socket.on("connect", function () {
       setStatus(strings.status_connected);

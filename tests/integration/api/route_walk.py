@@ -51,6 +51,8 @@ async def walk(backend: Backend) -> list[tuple[str, StatementLog, float, int]]:
     await step("GET /api/season", lambda b, c: b.call("GET", "/api/season", token=token))
     r = await step("GET /api/catalog", lambda b, c: b.call("GET", "/api/catalog", token=token))
     catalog = r.json()
+    await step("GET /api/catalog/availability", lambda b, c: b.call(
+        "GET", "/api/catalog/availability", token=token))
     await step("GET /api/catalog/eligible", lambda b, c: b.call(
         "GET", f"/api/catalog/eligible?child_id={lea['id']}", token=token))
     camp = next(p for p in catalog["programs"] if p["name"] == "Camp de jour")
