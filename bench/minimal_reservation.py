@@ -37,8 +37,8 @@ HOLD_MINUTES = 20
 ACTIVE = ("confirmed", "held", "waitlisted", "offered")
 IN_CART = ("held", "waitlisted", "offered")
 
-# The write transaction, in our route's order. {lock} is PostgreSQL's row locks (SQLite's
-# BEGIN IMMEDIATE already serialises writers).
+# The write transaction, in our route's order; {lock} is PostgreSQL's row locks (SQLite's
+# BEGIN IMMEDIATE already serialises writers). FAMILY is only read for an empty cart.
 FAMILY = ("SELECT family.id, family.client_number, family.phone, family.phone_can_text,"
           " family.email, family.address, family.resident, family.status, family.created_at"
           " FROM family WHERE family.id = :family")
@@ -51,14 +51,14 @@ SESSIONS = (
     " program_1.id AS id_2, program_1.season_id, program_1.name AS name_1, program_1.category,"
     " program_1.description, program_1.needs_tshirt, activity_group_1.id AS id_3,"
     " activity_group_1.program_id, activity_group_1.site_id, activity_group_1.label,"
-    " activity_group_1.level, activity_group_1.min_age, activity_group_1.max_age"
+    " activity_group_1.level, activity_group_1.min_age, activity_group_1.max_age,"
+    " session_option_1.id AS id_4, session_option_1.session_id, session_option_1.code,"
+    " session_option_1.price_cents, session_option_1.pool_id AS pool_id_1"
     " FROM session LEFT OUTER JOIN activity_group AS activity_group_1"
     " ON activity_group_1.id = session.group_id LEFT OUTER JOIN program AS program_1"
     " ON program_1.id = activity_group_1.program_id LEFT OUTER JOIN season AS season_1"
-    " ON season_1.id = program_1.season_id WHERE session.id IN (:session)")
-OPTIONS = ("SELECT session_option.session_id, session_option.id, session_option.code,"
-           " session_option.price_cents, session_option.pool_id FROM session_option"
-           " WHERE session_option.session_id IN (:session)")
+    " ON season_1.id = program_1.season_id LEFT OUTER JOIN session_option AS session_option_1"
+    " ON session.id = session_option_1.session_id WHERE session.id IN (:session)")
 RUSH = ("SELECT rush.id, rush.season_id, rush.state, rush.opens_at, rush.rate_per_minute,"
         " rush.cap, rush.credit, rush.credited_at, rush.last_seq, rush.admitted_through,"
         " rush.drawn_at, rush.draw_order, rush.created_at, rush.closed_at FROM rush"
@@ -71,13 +71,17 @@ CHILD = (
     " person.birth_date, person.is_adult, person.is_payer, person.tshirt_size,"
     " line.id AS line_id, session.id AS session_id, session.number, session.starts_on,"
     " session.ends_on, session.meets_weekdays, session.meets_from, session.meets_until,"
-    " program.name AS program, activity_group.label AS \"group\", site.name AS site"
+    " program.name AS program, activity_group.label AS \"group\", site.name AS site,"
+    " family_1.id AS id_1, family_1.client_number, family_1.phone, family_1.phone_can_text,"
+    " family_1.email, family_1.address, family_1.resident, family_1.status,"
+    " family_1.created_at"
     " FROM person LEFT OUTER JOIN (line JOIN session ON session.id = line.session_id"
     " JOIN activity_group ON activity_group.id = session.group_id JOIN program"
     " ON program.id = activity_group.program_id LEFT OUTER JOIN site"
     " ON site.id = activity_group.site_id) ON line.person_id = person.id"
     " AND (line.status = 'confirmed' OR line.status = 'held' AND line.hold_expires_at > :now)"
     " AND session.starts_on <= :last AND session.ends_on >= :first"
+    " LEFT OUTER JOIN family AS family_1 ON family_1.id = person.family_id"
     " WHERE person.id = :child ORDER BY coalesce(line.id, 0){lock}")
 CART = ("SELECT cart.id, cart.family_id, cart.is_open, cart.created_at FROM cart"
         " WHERE cart.family_id = :family AND cart.is_open IS true ORDER BY cart.id")
@@ -142,13 +146,12 @@ def reserve(db: Session, family_id: int, child_id: int, session_id: int,
     postgres = db.get_bind().dialect.name == "postgresql"
     run = db.execute
     now = clock.now()
-    family = run(text(FAMILY), {"family": family_id}).one()
-    session = run(text(SESSIONS), {"session": session_id}).one()
-    run(text(OPTIONS), {"session": session_id}).all()
+    session = run(text(SESSIONS), {"session": session_id}).all()[0]
     run(text(RUSH), {"session": session_id, "now": now}).all()
     lock = " FOR UPDATE OF person" if postgres else ""
-    run(text(CHILD.format(lock=lock)), {"now": now, "first": session.starts_on,
-                                         "last": session.ends_on, "child": child_id}).all()
+    family = run(text(CHILD.format(lock=lock)), {"now": now, "first": session.starts_on,
+                                                  "last": session.ends_on,
+                                                  "child": child_id}).all()[0]
     cart = run(text(CART), {"family": family_id}).first()
     cart_id = cart.id if cart else run(text(NEW_CART), {"family": family_id, "now": now}).scalar()
     if postgres:
@@ -169,10 +172,11 @@ def reserve(db: Session, family_id: int, child_id: int, session_id: int,
 
 def cart(db: Session, family_id: int) -> list[dict[str, Any]]:
     run = db.execute
-    run(text(FAMILY), {"family": family_id}).one()
     lines = run(text(CART_LINES), {"family": family_id}).all()
     ids = [line.id for line in lines]
-    if ids:
+    if not ids:
+        run(text(FAMILY), {"family": family_id}).one()
+    else:
         run(text(LINE_OPTIONS).bindparams(bindparam("line", expanding=True)), {"line": ids}).all()
     waiting = [line.id for line in lines if line.status == "waitlisted"]
     ranks = dict(run(text(RANKS).bindparams(bindparam("line", expanding=True)),

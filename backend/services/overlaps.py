@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from backend.db.models import Group, Line, LineStatus, Person, Program, Site
 from backend.db.models import Session as ActivitySession
@@ -54,11 +54,13 @@ def lock_child_and_read(
     *,
     now: datetime,
     except_line_ids: Iterable[int] = (),
+    with_family: bool = False,
 ) -> tuple[Person | None, list[Taken]]:
     """Load and row-lock the child, with their blocking lines whose dates cross the
     sessions' span (one statement): the candidates `conflict_for` decides on. A hold past
     its expiry blocks nothing: it is released before any place is taken. (None, []) when
-    there is no such person."""
+    there is no such person. `with_family` loads `child.family` in the same statement (only
+    the child's row is locked)."""
     first = min(s.starts_on for s in sessions)
     last = max(s.ends_on for s in sessions)
     skip = sorted(set(except_line_ids))
@@ -78,7 +80,7 @@ def lock_child_and_read(
         .join(Program.__table__, Program.id == Group.program_id)
         .outerjoin(Site.__table__, Site.id == Group.site_id)
     )
-    rows = db.execute(
+    query = (
         select(
             Person,
             Line.id.label("line_id"),
@@ -97,7 +99,10 @@ def lock_child_and_read(
         .where(Person.id == child_id)
         .order_by(func.coalesce(Line.id, 0))
         .with_for_update(of=Person.__table__)
-    ).all()
+    )
+    if with_family:
+        query = query.options(joinedload(Person.family))
+    rows = db.execute(query).all()
     if not rows:
         return None, []
     return rows[0][0], [

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from backend.db.models import (
     Family,
@@ -34,8 +34,9 @@ TSHIRT_SIZES = ("TP", "P", "M", "G", "TG")
 
 
 def load_sessions(db: Session, session_ids: Iterable[int]) -> dict[int, ActivitySession]:
-    """The sessions with their group, program, season and options, in two statements, before
-    any lock is taken. not_found when one of them does not exist."""
+    """The sessions with their group, program, season and options, in one statement (a
+    session has a handful of options: the joined rows stay few), before any lock is taken.
+    not_found when one of them does not exist."""
     wanted = list(dict.fromkeys(session_ids))
     loaded = {
         s.id: s
@@ -43,7 +44,7 @@ def load_sessions(db: Session, session_ids: Iterable[int]) -> dict[int, Activity
             select(ActivitySession)
             .where(ActivitySession.id.in_(wanted))
             .options(
-                selectinload(ActivitySession.options),
+                joinedload(ActivitySession.options),
                 joinedload(ActivitySession.group)
                 .joinedload(Group.program)
                 .joinedload(Program.season),
