@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import Date, DateTime, and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from backend.db.models import Group, Line, LineStatus, Person, Program, Site
@@ -61,18 +63,55 @@ def lock_child_and_read(
     its expiry blocks nothing: it is released before any place is taken. (None, []) when
     there is no such person. `with_family` loads `child.family` in the same statement (only
     the child's row is locked)."""
-    first = min(s.starts_on for s in sessions)
-    last = max(s.ends_on for s in sessions)
     skip = sorted(set(except_line_ids))
+    params: dict[str, Any] = {
+        "child_id": child_id,
+        "now": now,
+        "first": min(s.starts_on for s in sessions),
+        "last": max(s.ends_on for s in sessions),
+    }
+    if skip:
+        params["skip"] = skip
+    rows = db.execute(_child_statement(bool(skip), with_family), params).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [
+        Taken(
+            line_id=row.line_id,
+            session_id=row.session_id,
+            slot=Slot(
+                starts_on=row.starts_on,
+                ends_on=row.ends_on,
+                weekdays=parse_weekdays(row.meets_weekdays),
+                from_time=row.meets_from,
+                until_time=row.meets_until,
+            ),
+            program=row.program,
+            group=row.group,
+            site=row.site,
+            week=row.number,
+        )
+        for row in rows
+        if row.line_id is not None
+    ]
+
+
+@cache
+def _child_statement(skipping: bool, with_family: bool) -> Any:
+    """`lock_child_and_read`'s statement, built once per variant: building it took longer
+    than running it, and on SQLite it runs under the database's single write lock."""
     on = and_(
         Line.person_id == Person.id,
         or_(
             Line.status == LineStatus.CONFIRMED,
-            and_(Line.status == LineStatus.HELD, Line.hold_expires_at > now),
+            and_(
+                Line.status == LineStatus.HELD,
+                Line.hold_expires_at > bindparam("now", type_=DateTime()),
+            ),
         ),
-        ActivitySession.starts_on <= last,
-        ActivitySession.ends_on >= first,
-        Line.id.not_in(skip) if skip else true(),
+        ActivitySession.starts_on <= bindparam("last", type_=Date()),
+        ActivitySession.ends_on >= bindparam("first", type_=Date()),
+        Line.id.not_in(bindparam("skip", expanding=True)) if skipping else true(),
     )
     inner = (
         Line.__table__.join(ActivitySession.__table__, ActivitySession.id == Line.session_id)
@@ -96,34 +135,11 @@ def lock_child_and_read(
             Site.name.label("site"),
         )
         .select_from(Person.__table__.outerjoin(inner, on))
-        .where(Person.id == child_id)
+        .where(Person.id == bindparam("child_id"))
         .order_by(func.coalesce(Line.id, 0))
         .with_for_update(of=Person.__table__)
     )
-    if with_family:
-        query = query.options(joinedload(Person.family))
-    rows = db.execute(query).all()
-    if not rows:
-        return None, []
-    return rows[0][0], [
-        Taken(
-            line_id=row.line_id,
-            session_id=row.session_id,
-            slot=Slot(
-                starts_on=row.starts_on,
-                ends_on=row.ends_on,
-                weekdays=parse_weekdays(row.meets_weekdays),
-                from_time=row.meets_from,
-                until_time=row.meets_until,
-            ),
-            program=row.program,
-            group=row.group,
-            site=row.site,
-            week=row.number,
-        )
-        for row in rows
-        if row.line_id is not None
-    ]
+    return query.options(joinedload(Person.family)) if with_family else query
 
 
 def conflict_for(session: ActivitySession, taken: Iterable[Taken]) -> Taken | None:
