@@ -46,7 +46,7 @@ def script() -> str:
         m.TOKEN.replace(":hash", "lpad(:family::text, 64, '0')") + ";",
         "END;",
         "BEGIN;",
-        m.SESSIONS + "\n\\gset s_",
+        m.SESSIONS + "\n\\aset s_",
         m.RUSH.replace(":now", NOW) + ";",
         child + ";",
         m.CART + ";",
