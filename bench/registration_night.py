@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +43,7 @@ from night_seed import (  # noqa: E402
     targets,
 )
 from night_servers import minimal_server, our_server  # noqa: E402
-from night_storm import storm  # noqa: E402
+from night_storm import Answer, storm  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
 
 WORKLOADS = ("one week", "spread")
@@ -55,36 +56,68 @@ def plan_for(workload: str, engine: Engine, families: int) -> list[int]:
     return [weeks[i % len(weeks)] for i in range(families)]
 
 
-def one_run(database: str, workload: str, server: str, args: argparse.Namespace) -> Run:
+SERVERS = {"ours": (our_server, "/api/cart/lines"), "minimal": (minimal_server, "/reserve")}
+
+
+def pair_run(database: str, workload: str, args: argparse.Namespace) -> list[Run]:
+    """Ours and the minimal handler, each on a fresh copy of the city, both started, driven in
+    alternating slices of --slice seconds until each had --seconds: a change in the machine's
+    load falls on both alike."""
     work = ROOT / "var" / "bench"
     work.mkdir(parents=True, exist_ok=True)
-    sqlite_file = work / f"night-{uuid.uuid4().hex[:6]}.db"
-    url = f"sqlite:///{sqlite_file}" if database == "SQLite" else fresh_postgres()
-    try:
-        engine = seed(url)
-        plan = plan_for(workload, engine, args.families)
-        asks = add_families(engine, plan)
-        before = targets(engine, sorted(set(plan)))
-        start = our_server if server == "ours" else minimal_server
-        with start(url) as base:
-            path = "/api/cart/lines" if server == "ours" else "/reserve"
-            answers, seconds = storm(base, path, asks, clients=args.clients,
-                                     seconds=args.seconds)
-        run = check(engine, database, workload, server, asks, answers, seconds, before)
-        engine.dispose()
-        return run
-    finally:
+    files: list[Path] = []
+    urls: dict[str, str] = {}
+    for server in SERVERS:
         if database == "SQLite":
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
+            files.append(work / f"night-{uuid.uuid4().hex[:6]}.db")
+            urls[server] = f"sqlite:///{files[-1]}"
         else:
-            drop_postgres(url)
+            urls[server] = fresh_postgres()
+    try:
+        engines, asks, before = {}, {}, {}
+        for server, url in urls.items():
+            engines[server] = seed(url)
+            plan = plan_for(workload, engines[server], args.families)
+            asks[server] = add_families(engines[server], plan)
+            before[server] = targets(engines[server], sorted(set(plan)))
+        answers: dict[str, list[Answer]] = {server: [] for server in SERVERS}
+        spent = dict.fromkeys(SERVERS, 0.0)
+        with ExitStack() as stack:
+            bases = {server: stack.enter_context(SERVERS[server][0](urls[server]))
+                     for server in SERVERS}
+            turn = 0
+            while min(spent.values()) < args.seconds:
+                order = list(SERVERS) if turn % 2 == 0 else list(reversed(SERVERS))
+                for server in order:
+                    left = min(args.slice, args.seconds - spent[server])
+                    if left <= 0:
+                        continue
+                    done = len(answers[server])
+                    got, seconds = storm(bases[server], SERVERS[server][1],
+                                         asks[server][done:], clients=args.clients, seconds=left)
+                    answers[server] += got
+                    spent[server] += seconds
+                turn += 1
+        runs = [check(engines[server], database, workload, server, asks[server],
+                      answers[server], spent[server], before[server]) for server in SERVERS]
+        for engine in engines.values():
+            engine.dispose()
+        return runs
+    finally:
+        for file in files:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{file}{suffix}").unlink(missing_ok=True)
+        if database == "PostgreSQL":
+            for url in urls.values():
+                drop_postgres(url)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--slice", type=float, default=5,
+                        help="seconds each server is driven before the other's turn")
     parser.add_argument("--families", type=int, default=0,
                         help="bench families per run (default: enough for --seconds)")
     parser.add_argument("--quick", action="store_true", help="5 s runs, for development")
@@ -93,15 +126,15 @@ def main() -> int:
     parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
     args = parser.parse_args()
     if args.quick:
-        args.seconds = min(args.seconds, 5)
+        args.seconds, args.slice = min(args.seconds, 5), min(args.slice, 2.5)
     if not args.families:
         args.families = int(args.seconds * 400) + 500
     runs: list[Run] = []
     for database in args.databases:
         for workload in args.workloads:
-            for server in ("ours", "minimal"):
-                runs.append(one_run(database, workload, server, args))
-                print(runs[-1].row(), flush=True)
+            for run in pair_run(database, workload, args):
+                runs.append(run)
+                print(run.row(), flush=True)
     rates: dict[tuple[str, str], float] = {}
     if "PostgreSQL" in args.databases:
         for workload in args.workloads:
