@@ -5,6 +5,8 @@ the same client (httpx, 16 concurrent requests, time-bounded: as many requests a
 --seconds):
 - ours: the real backend (`python -m backend`), `POST /api/cart/lines` for one week;
 - minimal: bench/minimal_reservation.py, a bare Sanic app sending the same statements;
+  both started at once, each on its own copy of the city, driven in alternating slices of
+  --slice seconds (5) until each had --seconds, so that the machine's load falls on both;
 then pgbench (PostgreSQL) on bench/pg_equivalent.sql (those statements) and bench/pg_floor.sql
 (one conditional UPDATE and one INSERT), `pgbench -n -c16 -j2 -T<seconds>`.
 
@@ -14,7 +16,7 @@ a family never seen before, with `join_waitlist`. After each HTTP run the databa
 no week holds more than its capacity, each week holds exactly min(free places, requests), every
 other request is waitlisted, and the rank each answer gave is the line's rank in the database.
 
-    .venv/bin/python bench/registration_night.py [--seconds 20] [--quick] [--clients 16]
+    .venv/bin/python bench/registration_night.py [--seconds 20] [--slice 5] [--quick]
 
 The last line is `PostgreSQL reservations/s over minimal handler: X.XX` (the lower of the two
 workloads).
