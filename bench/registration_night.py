@@ -1,204 +1,176 @@
-"""Registration night against the backend's HTTP API: SQLite and PostgreSQL side by side.
+"""Registration night: our reservations against the same SQL without our layers, side by side.
 
-N families, each already identified (a family token), send at the same moment one request for
-semaines 2 à 4 of the same group (20 places a week) with `join_waitlist`. Reports latency
-percentiles, requests per second and checks the outcome is exact (20 held, the rest waitlisted
-1..n). Both databases are measured in the same run, same machine, same client.
+For each database (SQLite, PostgreSQL) and each workload, in one run, on the same machine with
+the same client (httpx, 16 concurrent requests, time-bounded: as many requests as fit in
+--seconds):
+- ours: the real backend (`python -m backend`), `POST /api/cart/lines` for one week;
+- minimal: bench/minimal_reservation.py, a bare Sanic app sending the same statements;
+  both started at once, each on its own copy of the city, driven in alternating slices of
+  --slice seconds (5) until each had --seconds, so that the machine's load falls on both;
+then pgbench (PostgreSQL) on bench/pg_equivalent.sql (those statements) and bench/pg_floor.sql
+(one conditional UPDATE and one INSERT), `pgbench -n -c16 -j2 -T<seconds>`.
 
-    .venv/bin/python bench/registration_night.py [--families 400] [--concurrency 16 64]
+Workloads: `one week` (everyone asks for semaine 2 of the 7-8 ans at Parc de la Rivière, 20
+places) and `spread` (families spread over every week of every group). Every request comes from
+a family never seen before, with `join_waitlist`. After each HTTP run the database is read:
+no week holds more than its capacity, each week holds exactly min(free places, requests), every
+other request is waitlisted, and the rank each answer gave is the line's rank in the database.
+
+    .venv/bin/python bench/registration_night.py [--seconds 20] [--slice 5] [--quick]
+
+The last line is `PostgreSQL reservations/s over minimal handler: X.XX` (the lower of the two
+workloads).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import sys
-import time
 import uuid
-from dataclasses import dataclass
-from datetime import date
+from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
-from sqlalchemy import create_engine, select, text
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts"), str(ROOT / "bench")]
 
-from stack import Ports, Stack, running  # noqa: E402
+from night_checks import Run, check  # noqa: E402
+from night_pgbench import pgbench_rates  # noqa: E402
+from night_seed import (  # noqa: E402
+    add_families,
+    drop_postgres,
+    every_session,
+    fresh_postgres,
+    hot_session,
+    seed,
+    targets,
+)
+from night_servers import minimal_server, our_server  # noqa: E402
+from night_storm import Answer, storm  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
 
-from backend.adapters.demo_clock import OffsetClock  # noqa: E402
-from backend.db.engine import make_engine, make_session_factory, transaction  # noqa: E402
-from backend.db.models import AccountStatus, Family, Group, Person, Site  # noqa: E402
-from backend.db.models import Session as ActivitySession  # noqa: E402
-from backend.demo import migrate, seed_demo  # noqa: E402
-from backend.services.auth import issue_family_token  # noqa: E402
-
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SERVICE = {"Authorization": "Bearer dev-service-secret"}
-
-
-@dataclass
-class Result:
-    database: str
-    concurrency: int
-    latencies_ms: list[float]
-    seconds: float
-    held: int
-    waitlisted: int
-    positions_ok: bool
-
-    def pct(self, p: float) -> float:
-        data = sorted(self.latencies_ms)
-        return data[min(len(data) - 1, int(round(p / 100 * (len(data) - 1))))]
-
-    @property
-    def rps(self) -> float:
-        return len(self.latencies_ms) / self.seconds
+WORKLOADS = ("one week", "spread")
 
 
-def prepare(url: str, families: int) -> tuple[list[str], list[int], list[int]]:
-    """Migrate, seed the demo, add bench families; returns their tokens and session ids."""
-    migrate(url)
-    factory = make_session_factory(make_engine(url))
-    clock = OffsetClock.demo()
-    with transaction(factory) as db:
-        seed_demo(db, clock=clock)
-    with transaction(factory) as db:
-        site = db.scalar(select(Site).where(Site.name == "Parc de la Rivière"))
-        group = db.scalar(
-            select(Group).where(Group.site_id == site.id, Group.label == "7-8 ans")  # type: ignore[union-attr]
-        )
-        sessions = list(
-            db.scalars(
-                select(ActivitySession.id)
-                .where(ActivitySession.group_id == group.id)  # type: ignore[union-attr]
-                .order_by(ActivitySession.number)
-            )
-        )
-        tokens: list[str] = []
-        children: list[int] = []
-        for n in range(families):
-            family = Family(
-                client_number=f"7{n:05d}", phone=f"+1819555{n:04d}", email=None, address="",
-                resident=True, status=AccountStatus.APPROVED, created_at=clock.now(),
-            )
-            child = Person(first_name="Enfant", last_name=f"Banc{n}", birth_date=date(2019, 6, 1),
-                           is_adult=False)
-            family.members.append(child)
-            db.add(family)
-            db.flush()
-            children.append(child.id)
-            tokens.append(issue_family_token(db, family.id, via="bench", clock=clock, minutes=240))
-    return tokens, children, sessions
+def plan_for(workload: str, engine: Engine, families: int) -> list[int]:
+    if workload == "one week":
+        return [hot_session(engine)] * families
+    weeks = every_session(engine)
+    return [weeks[i % len(weeks)] for i in range(families)]
 
 
-async def storm(base: str, tokens: list[str], children: list[int], session_ids: list[int],
-                concurrency: int) -> tuple[list[float], float]:
-    limits = httpx.Limits(max_connections=concurrency)
-    latencies: list[float] = []
-    gate = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-
-        async def one(i: int, token: str) -> None:
-            body = {"child_id": children[i], "session_ids": session_ids,
-                    "options": [], "tshirt_size": "P", "join_waitlist": True}
-            async with gate:
-                t0 = time.perf_counter()
-                r = await client.post("/api/cart/lines", json=body,
-                                      headers={**SERVICE, "X-Family-Token": token})
-                latencies.append((time.perf_counter() - t0) * 1000)
-                if r.status_code != 200:
-                    raise RuntimeError(f"{r.status_code} {r.text}")
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens)))
-        return latencies, time.perf_counter() - t0
+SERVERS = {"ours": (our_server, "/api/cart/lines"), "minimal": (minimal_server, "/reserve")}
 
 
-def outcome(url: str, hot_session: int) -> tuple[int, int, bool]:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        held = conn.execute(text("SELECT count(*) FROM line WHERE session_id=:s AND status='held'"),
-                            {"s": hot_session}).scalar_one()
-        waiting = [row[0] for row in conn.execute(text(
-            "SELECT id FROM line WHERE session_id=:s AND status='waitlisted'"
-            " ORDER BY waitlisted_at, id"), {"s": hot_session})]
-    engine.dispose()
-    return int(held), len(waiting), len(set(waiting)) == len(waiting)
-
-
-def run_one(label: str, url: str, families: int, concurrency: int) -> Result:
-    tokens, children, sessions = prepare(url, families)
-    week_sessions = sessions[1:4]  # semaines 2 à 4: the first is the hot one everybody wants
-    stack = Stack(ports=Ports.free(), env={"DEMO_MODE": "1", "DATABASE_URL": url,
-                                          "DB_WORKERS": "8", "LOG_LEVEL": "WARNING"},
-                  log_dir=ROOT / "var" / "bench-log", with_rasa=False)
-    with running(stack, timeout=60):
-        latencies, seconds = asyncio.run(
-            storm(stack.backend_url, tokens, children, week_sessions, concurrency))
-    held, waitlisted, unique = outcome(url, week_sessions[0])
-    return Result(label, concurrency, latencies, seconds, held, waitlisted,
-                  unique and held == 20 and waitlisted == families - 20)
-
-
-def fresh_postgres() -> str:
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_postgres(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def pair_run(database: str, workload: str, args: argparse.Namespace) -> list[Run]:
+    """Ours and the minimal handler, each on a fresh copy of the city, both started, driven in
+    alternating slices of --slice seconds until each had --seconds: a change in the machine's
+    load falls on both alike."""
+    work = ROOT / "var" / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    urls: dict[str, str] = {}
+    for server in SERVERS:
+        if database == "SQLite":
+            files.append(work / f"night-{uuid.uuid4().hex[:6]}.db")
+            urls[server] = f"sqlite:///{files[-1]}"
+        else:
+            urls[server] = fresh_postgres()
+    try:
+        engines, asks, before = {}, {}, {}
+        for server, url in urls.items():
+            engines[server] = seed(url)
+            plan = plan_for(workload, engines[server], args.families)
+            asks[server] = add_families(engines[server], plan)
+            before[server] = targets(engines[server], sorted(set(plan)))
+        answers: dict[str, list[Answer]] = {server: [] for server in SERVERS}
+        spent = dict.fromkeys(SERVERS, 0.0)
+        with ExitStack() as stack:
+            bases = {server: stack.enter_context(SERVERS[server][0](urls[server]))
+                     for server in SERVERS}
+            turn = 0
+            while min(spent.values()) < args.seconds:
+                order = list(SERVERS) if turn % 2 == 0 else list(reversed(SERVERS))
+                for server in order:
+                    left = min(args.slice, args.seconds - spent[server])
+                    if left <= 0:
+                        continue
+                    done = len(answers[server])
+                    got, seconds = storm(bases[server], SERVERS[server][1],
+                                         asks[server][done:], clients=args.clients, seconds=left)
+                    answers[server] += got
+                    spent[server] += seconds
+                turn += 1
+        runs = [check(engines[server], database, workload, server, asks[server],
+                      answers[server], spent[server], before[server]) for server in SERVERS]
+        for engine in engines.values():
+            engine.dispose()
+        return runs
+    finally:
+        for file in files:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{file}{suffix}").unlink(missing_ok=True)
+        if database == "PostgreSQL":
+            for url in urls.values():
+                drop_postgres(url)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--families", type=int, default=400)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
-    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"],
-                        choices=["sqlite", "postgresql"])
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--slice", type=float, default=5,
+                        help="seconds each server is driven before the other's turn")
+    parser.add_argument("--families", type=int, default=0,
+                        help="bench families per run (default: enough for --seconds)")
+    parser.add_argument("--quick", action="store_true", help="5 s runs, for development")
+    parser.add_argument("--databases", nargs="+", default=["SQLite", "PostgreSQL"],
+                        choices=["SQLite", "PostgreSQL"])
+    parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
     args = parser.parse_args()
-    work = ROOT / "var" / "bench"
-    work.mkdir(parents=True, exist_ok=True)
-    results: list[Result] = []
-    for concurrency in args.concurrency:
-        if "sqlite" in args.databases:
-            sqlite_file = work / f"night-{uuid.uuid4().hex[:6]}.db"
-            results.append(
-                run_one("SQLite", f"sqlite:///{sqlite_file}", args.families, concurrency))
-            sqlite_file.unlink(missing_ok=True)
-        if "postgresql" in args.databases:
-            pg = fresh_postgres()
-            try:
-                results.append(run_one("PostgreSQL", pg, args.families, concurrency))
-            finally:
-                drop_postgres(pg)
-
-    print(f"\n{args.families} families, each asking for semaines 2 à 4 of one group "
-          "(semaine 2 is the hot one: 20 places), join_waitlist\n")
-    print("| database | clients | p50 ms | p95 ms | p99 ms | max ms | requests/s | exact outcome |")
+    if args.quick:
+        args.seconds, args.slice = min(args.seconds, 5), min(args.slice, 2.5)
+    if not args.families:
+        args.families = int(args.seconds * 400) + 500
+    runs: list[Run] = []
+    for database in args.databases:
+        for workload in args.workloads:
+            for run in pair_run(database, workload, args):
+                runs.append(run)
+                print(run.row(), flush=True)
+    rates: dict[tuple[str, str], float] = {}
+    if "PostgreSQL" in args.databases:
+        for workload in args.workloads:
+            for script in ("pg_equivalent", "pg_floor"):
+                rates[(workload, script)] = pgbench_rates(
+                    ROOT, workload, script, clients=args.clients, seconds=args.seconds)
+    print(f"\n{args.clients} clients, {args.seconds:.0f} s per run, one week per request, "
+          "join_waitlist, a new family each request\n")
+    print("| database | workload | server | requests | requests/s | p50 ms | p95 ms "
+          "| exact outcome |")
     print("|---|---|---|---|---|---|---|---|")
-    for r in results:
-        print(f"| {r.database} | {r.concurrency} | {r.pct(50):.0f} | {r.pct(95):.0f} "
-              f"| {r.pct(99):.0f} | {max(r.latencies_ms):.0f} | {r.rps:.0f} | "
-              f"{'yes' if r.positions_ok else 'NO'} ({r.held} held, {r.waitlisted} waitlisted) |")
-    for c in args.concurrency:
-        pair = {r.database: r for r in results if r.concurrency == c}
-        if len(pair) == 2:
-            ratio = pair["PostgreSQL"].rps / pair["SQLite"].rps
-            print(f"\n{c} clients: PostgreSQL / SQLite throughput ratio {ratio:.2f}; "
-                  f"p95 {pair['PostgreSQL'].pct(95):.0f} ms vs {pair['SQLite'].pct(95):.0f} ms")
-    return 0 if all(r.positions_ok for r in results) else 1
+    for run in runs:
+        print(run.row())
+    ratios: dict[str, float] = {}
+    print()
+    for database in args.databases:
+        for workload in args.workloads:
+            pair = {r.server: r for r in runs if r.database == database and r.workload == workload}
+            ratio = pair["ours"].rps / pair["minimal"].rps
+            ratios[f"{database}/{workload}"] = ratio
+            line = (f"{database}, {workload}: ours {pair['ours'].rps:.0f}/s, minimal "
+                    f"{pair['minimal'].rps:.0f}/s, ours/minimal {ratio:.2f}")
+            if database == "PostgreSQL":
+                eq, floor = rates[(workload, "pg_equivalent")], rates[(workload, "pg_floor")]
+                line += (f"; pgbench equivalent {eq:.0f} tps (ours/equivalent "
+                         f"{pair['ours'].rps / eq:.3f}), floor {floor:.0f} tps (ours/floor "
+                         f"{pair['ours'].rps / floor:.3f})")
+            print(line)
+    exact = all(r.exact for r in runs)
+    print(f"\nEvery outcome exact: {'yes' if exact else 'NO'}")
+    pg = [v for k, v in ratios.items() if k.startswith("PostgreSQL/")]
+    if pg:
+        print(f"PostgreSQL reservations/s over minimal handler: {min(pg):.2f}")
+    return 0 if exact else 1
 
 
 if __name__ == "__main__":

@@ -55,12 +55,21 @@ def cart_lines(db: Session, family_id: int, *, for_view: bool = False) -> list[L
     return list(db.scalars(query).unique().all())
 
 
+def shown_lines(db: Session, family_id: int) -> list[Line]:
+    """`cart_lines(for_view=True)` of an existing family (not_found otherwise). A line's person
+    belongs to a family (foreign keys): only an empty cart leaves the family's existence to
+    check, one statement fewer on every cart with something in it."""
+    lines = cart_lines(db, family_id, for_view=True)
+    if not lines:
+        queries.get_family(db, family_id)
+    return lines
+
+
 def cart_view(db: Session, family_id: int, *, clock: Clock, settings: Settings) -> dict[str, Any]:
     """`<Cart>`: the family's held, waitlisted and offered lines, totals, allowed installments.
     `total_cents` counts every line shown; `payable_cents` only held and offered ones (a
     waitlisted line is never billed)."""
-    queries.get_family(db, family_id)
-    lines = cart_lines(db, family_id, for_view=True)
+    lines = shown_lines(db, family_id)
     payable = [line for line in lines if line.status in PAYABLE]
     t = terms_rule.terms(orders.paid_lines(payable), local_date(clock))
     return {
@@ -109,18 +118,21 @@ def add_lines(
     (opens_at), not_eligible (age, min_age, max_age, reference_date), invalid_request (fields).
     Then each session is decided on its own: held | full | waitlisted (+ waitlist_position) |
     already_registered | option_full (+ option)."""
-    family = queries.get_family(db, family_id)
     if not session_ids:
         raise RegistrationError("invalid_request", fields={"session_ids": "required"})
     wanted_ids = list(dict.fromkeys(session_ids))
     loaded = placing.load_sessions(db, wanted_ids)
-    waiting_room.guard(db, family.id, wanted_ids, clock=clock)
+    waiting_room.guard(db, family_id, wanted_ids, clock=clock)
     sessions = [loaded[sid] for sid in wanted_ids]
-    # The child is read with their lines that may overlap these sessions, and row-locked
-    # before any pool (services/overlaps.py): those lines cannot change until the commit.
-    child, taken_lines = overlaps.lock_child_and_read(db, child_id, sessions, now=clock.now())
-    if child is None or child.family_id != family.id or child.is_adult:
+    # The child is read with their family and their lines that may overlap these sessions,
+    # and row-locked before any pool (services/overlaps.py): those lines cannot change until
+    # the commit.
+    child, taken_lines = overlaps.lock_child_and_read(
+        db, child_id, sessions, now=clock.now(), with_family=True
+    )
+    if child is None or child.family_id != family_id or child.is_adult:
         raise RegistrationError("not_found")
+    family = child.family
     season = sessions[0].group.program.season
     if any(s.group.program.season_id != season.id for s in sessions):
         raise RegistrationError("invalid_request", fields={"session_ids": "one_season"})

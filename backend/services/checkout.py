@@ -20,14 +20,13 @@ from backend.domain import holds
 from backend.domain import installments as terms_rule
 from backend.domain.errors import RegistrationError
 from backend.services import capacity, orders, outbox, queries, views, waiting_room, waitlist
-from backend.services.cart import PAYABLE, cancel_pending_order, cart_lines
+from backend.services.cart import PAYABLE, cancel_pending_order, cart_lines, shown_lines
 from backend.settings import Settings
 
 
 def terms_view(db: Session, family_id: int, *, clock: Clock, settings: Settings) -> dict[str, Any]:
     """Payable total, allowed installment counts (with the refusal reason) and both plans."""
-    queries.get_family(db, family_id)
-    lines = cart_lines(db, family_id, for_view=True)
+    lines = shown_lines(db, family_id)
     payable = [line for line in lines if line.status in PAYABLE]
     t = terms_rule.terms(orders.paid_lines(payable), local_date(clock))
     return {

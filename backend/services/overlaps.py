@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, DateTime, and_, bindparam, func, or_, select, true
+from sqlalchemy.orm import Session, joinedload
 
 from backend.db.models import Group, Line, LineStatus, Person, Program, Site
 from backend.db.models import Session as ActivitySession
@@ -54,50 +56,23 @@ def lock_child_and_read(
     *,
     now: datetime,
     except_line_ids: Iterable[int] = (),
+    with_family: bool = False,
 ) -> tuple[Person | None, list[Taken]]:
     """Load and row-lock the child, with their blocking lines whose dates cross the
     sessions' span (one statement): the candidates `conflict_for` decides on. A hold past
     its expiry blocks nothing: it is released before any place is taken. (None, []) when
-    there is no such person."""
-    first = min(s.starts_on for s in sessions)
-    last = max(s.ends_on for s in sessions)
+    there is no such person. `with_family` loads `child.family` in the same statement (only
+    the child's row is locked)."""
     skip = sorted(set(except_line_ids))
-    on = and_(
-        Line.person_id == Person.id,
-        or_(
-            Line.status == LineStatus.CONFIRMED,
-            and_(Line.status == LineStatus.HELD, Line.hold_expires_at > now),
-        ),
-        ActivitySession.starts_on <= last,
-        ActivitySession.ends_on >= first,
-        Line.id.not_in(skip) if skip else true(),
-    )
-    inner = (
-        Line.__table__.join(ActivitySession.__table__, ActivitySession.id == Line.session_id)
-        .join(Group.__table__, Group.id == ActivitySession.group_id)
-        .join(Program.__table__, Program.id == Group.program_id)
-        .outerjoin(Site.__table__, Site.id == Group.site_id)
-    )
-    rows = db.execute(
-        select(
-            Person,
-            Line.id.label("line_id"),
-            ActivitySession.id.label("session_id"),
-            ActivitySession.number,
-            ActivitySession.starts_on,
-            ActivitySession.ends_on,
-            ActivitySession.meets_weekdays,
-            ActivitySession.meets_from,
-            ActivitySession.meets_until,
-            Program.name.label("program"),
-            Group.label.label("group"),
-            Site.name.label("site"),
-        )
-        .select_from(Person.__table__.outerjoin(inner, on))
-        .where(Person.id == child_id)
-        .order_by(func.coalesce(Line.id, 0))
-        .with_for_update(of=Person.__table__)
-    ).all()
+    params: dict[str, Any] = {
+        "child_id": child_id,
+        "now": now,
+        "first": min(s.starts_on for s in sessions),
+        "last": max(s.ends_on for s in sessions),
+    }
+    if skip:
+        params["skip"] = skip
+    rows = db.execute(_child_statement(bool(skip), with_family), params).all()
     if not rows:
         return None, []
     return rows[0][0], [
@@ -119,6 +94,52 @@ def lock_child_and_read(
         for row in rows
         if row.line_id is not None
     ]
+
+
+@cache
+def _child_statement(skipping: bool, with_family: bool) -> Any:
+    """`lock_child_and_read`'s statement, built once per variant: building it took longer
+    than running it, and on SQLite it runs under the database's single write lock."""
+    on = and_(
+        Line.person_id == Person.id,
+        or_(
+            Line.status == LineStatus.CONFIRMED,
+            and_(
+                Line.status == LineStatus.HELD,
+                Line.hold_expires_at > bindparam("now", type_=DateTime()),
+            ),
+        ),
+        ActivitySession.starts_on <= bindparam("last", type_=Date()),
+        ActivitySession.ends_on >= bindparam("first", type_=Date()),
+        Line.id.not_in(bindparam("skip", expanding=True)) if skipping else true(),
+    )
+    inner = (
+        Line.__table__.join(ActivitySession.__table__, ActivitySession.id == Line.session_id)
+        .join(Group.__table__, Group.id == ActivitySession.group_id)
+        .join(Program.__table__, Program.id == Group.program_id)
+        .outerjoin(Site.__table__, Site.id == Group.site_id)
+    )
+    query = (
+        select(
+            Person,
+            Line.id.label("line_id"),
+            ActivitySession.id.label("session_id"),
+            ActivitySession.number,
+            ActivitySession.starts_on,
+            ActivitySession.ends_on,
+            ActivitySession.meets_weekdays,
+            ActivitySession.meets_from,
+            ActivitySession.meets_until,
+            Program.name.label("program"),
+            Group.label.label("group"),
+            Site.name.label("site"),
+        )
+        .select_from(Person.__table__.outerjoin(inner, on))
+        .where(Person.id == bindparam("child_id"))
+        .order_by(func.coalesce(Line.id, 0))
+        .with_for_update(of=Person.__table__)
+    )
+    return query.options(joinedload(Person.family)) if with_family else query
 
 
 def conflict_for(session: ActivitySession, taken: Iterable[Taken]) -> Taken | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from backend.db.models import Cart, Family, Line, LineStatus, Season
@@ -28,11 +28,18 @@ def current_season(db: Session) -> Season:
     return season
 
 
+# Built once: every reservation sends it before taking places (building it cost more than
+# sending it; on SQLite it runs under the single write lock).
+_OPEN_CART = (
+    select(Cart)
+    .where(Cart.family_id == bindparam("family_id"), Cart.is_open.is_(True))
+    .order_by(Cart.id)
+)
+
+
 def family_cart(db: Session, family: Family, now: datetime) -> Cart:
     """Each family has one cart; lines leave it by status (confirmed, released…), not by cart."""
-    cart = db.scalars(
-        select(Cart).where(Cart.family_id == family.id, Cart.is_open.is_(True)).order_by(Cart.id)
-    ).first()
+    cart = db.scalars(_OPEN_CART, {"family_id": family.id}).first()
     if cart is None:
         cart = Cart(family_id=family.id, is_open=True, created_at=now)
         db.add(cart)

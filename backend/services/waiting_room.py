@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
@@ -166,6 +166,19 @@ def ensure_drawn(db: Session, *, season_id: int | None, clock: Clock) -> None:
         rush_draw.draw_pre_queue(db, rush, now=now, clock=clock)
 
 
+# Built once: every cart change sends it (building it cost more than sending it).
+_RUNNING_RUSHES = select(Rush).where(
+    Rush.season_id.in_(
+        select(Program.season_id)
+        .join(Group, Group.program_id == Program.id)
+        .join(ActivitySession, ActivitySession.group_id == Group.id)
+        .where(ActivitySession.id.in_(bindparam("ids", expanding=True)))
+    ),
+    Rush.state != RushState.CLOSED,
+    Rush.opens_at <= bindparam("now", type_=DateTime()),
+)
+
+
 def guard(db: Session, family_id: int, session_ids: Iterable[int], *, clock: Clock) -> None:
     """Every cart change passes here: while a rush of these sessions' season runs, only an
     admitted family goes on (and its activity keeps its turn alive); any other gets
@@ -174,17 +187,7 @@ def guard(db: Session, family_id: int, session_ids: Iterable[int], *, clock: Clo
     if not ids:
         return
     now = clock.now()
-    seasons = (
-        select(Program.season_id)
-        .join(Group, Group.program_id == Program.id)
-        .join(ActivitySession, ActivitySession.group_id == Group.id)
-        .where(ActivitySession.id.in_(ids))
-    )
-    rushes = db.scalars(
-        select(Rush).where(
-            Rush.season_id.in_(seasons), Rush.state != RushState.CLOSED, Rush.opens_at <= now
-        )
-    ).all()
+    rushes = db.scalars(_RUNNING_RUSHES, {"ids": ids, "now": now}).all()
     for rush in rushes:
         entry = db.scalar(
             select(RushEntry).where(

@@ -17,7 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    DateTime,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from backend.adapters.clock import Clock
@@ -141,42 +151,9 @@ def survey_sessions(
     inserted (its id drawn) before this one, and ranks go by (waitlisted_at, id)."""
     if not session_ids:
         return {}
-    own = (
-        select(Line.id)
-        .where(
-            Line.session_id == ActivitySession.id,
-            Line.person_id == person_id,
-            Line.status.in_(list(ACTIVE)),
-        )
-        .order_by(Line.id)
-        .limit(1)
-        .correlate(ActivitySession)
-        .scalar_subquery()
-    )
-    expired = exists().where(Line.session_id == ActivitySession.id, _expired_clause(now))
-    waiting = exists().where(
-        Line.session_id == ActivitySession.id, Line.status == LineStatus.WAITLISTED
-    )
-    ahead = (
-        select(func.count(Line.id))
-        .where(
-            Line.session_id == ActivitySession.id,
-            Line.status == LineStatus.WAITLISTED,
-            Line.waitlisted_at <= now,
-        )
-        .correlate(ActivitySession)
-        .scalar_subquery()
-    )
     rows = db.execute(
-        select(
-            ActivitySession.id,
-            own,
-            case((expired, 1), else_=0),
-            case((and_(CapacityPool.taken < CapacityPool.capacity, waiting), 1), else_=0),
-            ahead,
-        )
-        .join(CapacityPool, CapacityPool.id == ActivitySession.pool_id)
-        .where(ActivitySession.id.in_(sorted(set(session_ids))))
+        _SURVEY,
+        {"ids": sorted(set(session_ids)), "now": now, "person_id": person_id},
     ).all()
     return {
         int(sid): SessionSurvey(
@@ -210,11 +187,57 @@ def _free_with_waiters(db: Session, session_ids: Collection[int]) -> list[int]:
     )
 
 
-def _expired_clause(now: datetime) -> ColumnElement[bool]:
+def _expired_clause(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """Lines whose hold or offer ran out but that still count in capacity (lazy expiry)."""
     return ((Line.status == LineStatus.HELD) & (Line.hold_expires_at <= now)) | (
         (Line.status == LineStatus.OFFERED) & (Line.offer_expires_at <= now)
     )
+
+
+def _survey_statement() -> Any:
+    """`survey_sessions`' statement, built once: building it took ten times longer than
+    running it, and it runs while the weeks' places are locked (docs/BENCHMARKS.md)."""
+    now: BindParameter[datetime] = bindparam("now", type_=DateTime())
+    own = (
+        select(Line.id)
+        .where(
+            Line.session_id == ActivitySession.id,
+            Line.person_id == bindparam("person_id"),
+            Line.status.in_(list(ACTIVE)),
+        )
+        .order_by(Line.id)
+        .limit(1)
+        .correlate(ActivitySession)
+        .scalar_subquery()
+    )
+    expired = exists().where(Line.session_id == ActivitySession.id, _expired_clause(now))
+    waiting = exists().where(
+        Line.session_id == ActivitySession.id, Line.status == LineStatus.WAITLISTED
+    )
+    ahead = (
+        select(func.count(Line.id))
+        .where(
+            Line.session_id == ActivitySession.id,
+            Line.status == LineStatus.WAITLISTED,
+            Line.waitlisted_at <= now,
+        )
+        .correlate(ActivitySession)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            ActivitySession.id,
+            own,
+            case((expired, 1), else_=0),
+            case((and_(CapacityPool.taken < CapacityPool.capacity, waiting), 1), else_=0),
+            ahead,
+        )
+        .join(CapacityPool, CapacityPool.id == ActivitySession.pool_id)
+        .where(ActivitySession.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+_SURVEY = _survey_statement()
 
 
 def sessions_sharing_expired_places(

@@ -16,7 +16,9 @@ from route_walk import walk
 
 # Route -> most statements one request may send (both transactions when a route has two).
 # Every cart change counts one statement for the waiting room's guard (is a rush of the season
-# running? docs/ARCHITECTURE.md "The waiting room").
+# running? docs/ARCHITECTURE.md "The waiting room"). A reservation reads its weeks with their
+# options in one statement and its family with the locked child; a cart with lines is read
+# without a separate family lookup (docs/BENCHMARKS.md, registration night).
 BUDGETS = {
     "POST /api/identify/start": 6,
     "POST /api/identify/phone": 7,
@@ -27,16 +29,16 @@ BUDGETS = {
     "GET /api/catalog/availability": 9,
     "GET /api/catalog/eligible": 13,
     "GET /api/cart (empty)": 3,
-    "POST /api/cart/lines (1 week)": 15,
-    "GET /api/cart (1 line)": 4,
-    "POST /api/cart/lines (2 weeks, garde)": 19,
-    "POST /api/cart/lines (2 weeks, velo)": 19,
-    "GET /api/cart (5 lines)": 4,
-    "POST /api/cart/lines (full week, waitlist)": 15,
-    "GET /api/cart (6 lines, 1 waiting)": 5,
-    "GET /api/checkout/terms": 5,
-    "PATCH /api/cart/lines/{id}": 9,
-    "DELETE /api/cart/lines/{id}": 17,
+    "POST /api/cart/lines (1 week)": 12,
+    "GET /api/cart (1 line)": 3,
+    "POST /api/cart/lines (2 weeks, garde)": 16,
+    "POST /api/cart/lines (2 weeks, velo)": 16,
+    "GET /api/cart (5 lines)": 3,
+    "POST /api/cart/lines (full week, waitlist)": 12,
+    "GET /api/cart (6 lines, 1 waiting)": 4,
+    "GET /api/checkout/terms": 4,
+    "PATCH /api/cart/lines/{id}": 8,
+    "DELETE /api/cart/lines/{id}": 16,
     "POST /api/checkout": 21,
     "GET /api/orders/{id}": 6,
 }
