@@ -58,6 +58,9 @@ class Settings:
     rush_idle_grace_minutes: int = 10
     # How often each backend worker runs the waiting room's admission step.
     rush_admit_every_seconds: float = 2.0
+    # Demo mode only: how many seconds the demo clock moves per real second (a rehearsal of
+    # registration night, bench/rush_rehearsal.py); 1 is real time.
+    demo_clock_speed: float = 1.0
     offer_hours: int = 48
     pay_link_minutes: int = 30
     # Cancelled registrations (backend.domain.refunds.RefundPolicy): the fee kept of each one
@@ -222,6 +225,7 @@ class Settings:
             rush_admit_every_seconds=float(
                 env.get("RUSH_ADMIT_EVERY_SECONDS", base.rush_admit_every_seconds)
             ),
+            demo_clock_speed=float(env.get("DEMO_CLOCK_SPEED", base.demo_clock_speed)),
             offer_hours=int(env.get("OFFER_HOURS", city.policies.offer_hours)),
             pay_link_minutes=int(env.get("PAY_LINK_MINUTES", city.policies.pay_link_minutes)),
             cancellation_fee_cents=int(
