@@ -1,0 +1,205 @@
+"""The families of bench/rush_rehearsal.py, each a task against the backend's HTTP API as the
+bot's channels call it: arrive (a few before the opening, most in its first minutes), join the
+waiting room, ask their place every ~30 s of night time, and once admitted register their
+children through the cart with a parent's think times, then check out (or abandon).
+
+Night time is the backend's demo clock running `speed` times faster than the wall clock: every
+wait here is in night seconds, divided by the speed."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from rehearsal_seed import Household
+
+SERVICE = {"Authorization": "Bearer dev-service-secret"}
+POLL_SECONDS = 30.0
+THINK_SECONDS = (10.0, 60.0)
+ABANDON_SHARE = 0.12
+WAITLIST_SHARE = 0.4
+GARDE_SHARE = 0.3
+
+
+@dataclass
+class Night:
+    """The backend's clock as the client sees it (set once at the start, then it runs)."""
+
+    speed: float
+    night_ref: datetime
+    real_ref: float = field(default_factory=time.monotonic)
+
+    def now(self) -> datetime:
+        return self.night_ref + timedelta(seconds=(time.monotonic() - self.real_ref) * self.speed)
+
+    async def sleep(self, night_seconds: float) -> None:
+        await asyncio.sleep(max(0.0, night_seconds) / self.speed)
+
+    async def until(self, instant: datetime) -> None:
+        await self.sleep((instant - self.now()).total_seconds())
+
+
+@dataclass
+class Tally:
+    """Every answer by HTTP status, refusals by error code, and what failed outright."""
+
+    statuses: Counter[int] = field(default_factory=Counter)
+    refusals: Counter[str] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def server_errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status >= 500)
+
+
+@dataclass
+class Journey:
+    household: Household
+    arrival: datetime
+    abandons: bool
+    joined: bool = False
+    admitted_seen: bool = False
+    last_place: dict[str, Any] | None = None
+    polls: int = 0
+    outcome: str = "not_arrived"  # waiting | checked_out | abandoned | nothing_held | stopped
+    order_id: int | None = None
+    checked_out_lines: set[int] = field(default_factory=set)
+
+
+class Api:
+    def __init__(self, client: httpx.AsyncClient, tally: Tally) -> None:
+        self.client, self.tally = client, tally
+
+    async def call(self, method: str, path: str, token: str | None = None,
+                   **kwargs: Any) -> httpx.Response | None:
+        headers = {**SERVICE, **({"X-Family-Token": token} if token else {})}
+        try:
+            r = await self.client.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as error:
+            self.tally.failures.append(f"{method} {path}: {type(error).__name__}")
+            return None
+        self.tally.statuses[r.status_code] += 1
+        if r.status_code >= 500:
+            self.tally.failures.append(f"{method} {path}: {r.status_code} {r.text[:200]}")
+        elif r.status_code >= 400:
+            code = (r.json().get("error") or {}).get("code", "?")
+            self.tally.refusals[f"{r.status_code} {code}"] += 1
+        return r
+
+
+def arrivals(count: int, opening: datetime, rng: random.Random) -> list[datetime]:
+    """15 % in the five minutes before the opening (the pre-queue), 70 % in its first five
+    minutes, the rest over the next quarter of an hour."""
+    out = []
+    for _ in range(count):
+        roll = rng.random()
+        if roll < 0.15:
+            offset = -rng.uniform(0, 300)
+        elif roll < 0.85:
+            offset = rng.uniform(0, 300)
+        else:
+            offset = rng.uniform(300, 1200)
+        out.append(opening + timedelta(seconds=offset))
+    return out
+
+
+class Family:
+    def __init__(self, journey: Journey, api: Api, night: Night, rng: random.Random) -> None:
+        self.j, self.api, self.night, self.rng = journey, api, night, rng
+        self.token = journey.household.token
+
+    async def think(self) -> None:
+        await self.night.sleep(self.rng.uniform(*THINK_SECONDS))
+
+    async def run(self) -> None:
+        await self.night.until(self.j.arrival)
+        r = await self.api.call("POST", "/api/waiting-room/join", self.token, json={})
+        if r is None or r.status_code != 200:
+            return
+        self.j.joined, self.j.outcome = True, "waiting"
+        place = r.json()
+        while place["status"] == "waiting":
+            self.j.last_place = place
+            await self.night.sleep(self.rng.uniform(0.8, 1.2) * POLL_SECONDS)
+            r = await self.api.call("GET", "/api/waiting-room/me", self.token)
+            self.j.polls += 1
+            if r is not None and r.status_code == 200:
+                place = r.json()
+        self.j.last_place = place
+        if place["status"] != "admitted":
+            return
+        self.j.admitted_seen = True
+        await self.register()
+
+    async def register(self) -> None:
+        cart: dict[str, Any] = {"lines": []}
+        for child in self.j.household.children:
+            await self.think()
+            cart = await self.register_child(child) or cart
+        if self.j.abandons:
+            self.j.outcome = "abandoned"
+            return
+        held = {line["id"] for line in cart["lines"] if line["status"] == "held"}
+        if not held:
+            self.j.outcome = "nothing_held"
+            return
+        await self.think()
+        await self.api.call("GET", "/api/checkout/terms", self.token)
+        await self.think()
+        body = {"installments": 1, "accept_terms": True, "card_on_file_consent": False,
+                "idempotency_key": uuid.uuid4().hex}
+        r = await self.api.call("POST", "/api/checkout", self.token, json=body)
+        if r is not None and r.status_code == 201:
+            self.j.outcome, self.j.order_id = "checked_out", int(r.json()["order_id"])
+            self.j.checked_out_lines = held
+        else:
+            self.j.outcome = "nothing_held"
+
+    async def register_child(self, child: int) -> dict[str, Any] | None:
+        """The child's weeks at one site; a second site if none was held nor waitlisted."""
+        r = await self.api.call("GET", "/api/catalog/eligible", self.token,
+                                params={"child_id": child})
+        if r is None or r.status_code != 200:
+            return None
+        groups = [g for p in r.json()["programs"] if p["category"] == "camp_de_jour"
+                  for g in p["groups"]]
+        weeks = self.rng.choices((1, 2, 3, 4), weights=(25, 30, 25, 20))[0]
+        first = self.rng.randint(1, 9 - weeks)
+        wanted = set(range(first, first + weeks))
+        options = ["garde"] if self.rng.random() < GARDE_SHARE else []
+        waitlist = self.rng.random() < WAITLIST_SHARE
+        cart = None
+        for group in self.rng.sample(groups, k=min(2, len(groups))):
+            sessions = [s["id"] for s in group["sessions"] if s["number"] in wanted]
+            body = {"child_id": child, "session_ids": sessions, "options": options,
+                    "tshirt_size": "P", "join_waitlist": waitlist}
+            r = await self.api.call("POST", "/api/cart/lines", self.token, json=body)
+            if r is None or r.status_code != 200:
+                return cart
+            answer = r.json()
+            cart = answer["cart"]
+            if any(x["outcome"] in ("held", "waitlisted") for x in answer["results"]):
+                return cart
+            await self.think()
+        return cart
+
+
+async def staff_changes_rate(client: httpx.AsyncClient, tally: Tally, night: Night,
+                             rush_id: int, staff_token: str, at: datetime,
+                             rate: float) -> dict[str, Any]:
+    """The coordinator raises the rate once, in the middle of the night (staff API)."""
+    await night.until(at)
+    headers = {"Authorization": f"Bearer {staff_token}"}
+    r = await client.patch(f"/api/staff/rushes/{rush_id}", json={"rate_per_minute": rate},
+                           headers=headers)
+    tally.statuses[r.status_code] += 1
+    if r.status_code != 200:
+        tally.failures.append(f"PATCH rush: {r.status_code} {r.text[:200]}")
+    return {"changed_at": night.now(), "status": r.json()}
