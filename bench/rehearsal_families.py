@@ -22,6 +22,11 @@ from rehearsal_seed import Household
 
 SERVICE = {"Authorization": "Bearer dev-service-secret"}
 POLL_SECONDS = 30.0
+# The waiting page asks every 30 s once its turn is a few minutes away; farther back it asks
+# again after a third of the wait it was told (at most every 5 minutes): a parent 40 minutes
+# from the front gets nothing from hearing it every 30 s, and the backend is spared.
+NEAR_FRONT_MINUTES = 3.0
+LONGEST_POLL_SECONDS = 300.0
 THINK_SECONDS = (10.0, 60.0)
 ABANDON_SHARE = 0.12
 WAITLIST_SHARE = 0.4
@@ -53,6 +58,11 @@ class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
     refusals: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    act_ms: list[float] = field(default_factory=list)  # every request but the polls
+
+    def act_pct(self, p: float) -> float:
+        data = sorted(self.act_ms) or [0.0]
+        return data[min(len(data) - 1, int(round(p / 100 * (len(data) - 1))))]
 
     @property
     def server_errors(self) -> int:
@@ -68,23 +78,36 @@ class Journey:
     admitted_seen: bool = False
     last_place: dict[str, Any] | None = None
     polls: int = 0
-    outcome: str = "not_arrived"  # waiting | checked_out | abandoned | nothing_held | stopped
+    waited_seconds: float = 0.0  # night time from joining to seeing its admission (or the end)
+    # not_arrived, waiting, registering, then checked_out | abandoned | nothing_held, or
+    # join_refused; `stopped` when the rehearsal ended first
+    outcome: str = "not_arrived"
     order_id: int | None = None
-    checked_out_lines: set[int] = field(default_factory=set)
+    held_lines: set[int] = field(default_factory=set)  # in the cart the parent last saw
+    checked_out_lines: set[int] = field(default_factory=set)  # on the order it was shown
 
 
 class Api:
-    def __init__(self, client: httpx.AsyncClient, tally: Tally) -> None:
-        self.client, self.tally = client, tally
+    """Two connection pools: the families asking their place share one, everything else (joining,
+    registering) has the other. When the machine cannot answer every poll on time, polls come
+    less often (the report gives their real interval) instead of queueing a parent's cart change
+    behind thousands of them in the load generator."""
 
-    async def call(self, method: str, path: str, token: str | None = None,
-                   **kwargs: Any) -> httpx.Response | None:
+    def __init__(self, polls: httpx.AsyncClient, acts: httpx.AsyncClient, tally: Tally) -> None:
+        self.polls, self.acts, self.tally = polls, acts, tally
+
+    async def call(self, method: str, path: str, token: str | None = None, *,
+                   poll: bool = False, **kwargs: Any) -> httpx.Response | None:
         headers = {**SERVICE, **({"X-Family-Token": token} if token else {})}
+        client = self.polls if poll else self.acts
+        started = time.perf_counter()
         try:
-            r = await self.client.request(method, path, headers=headers, **kwargs)
+            r = await client.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as error:
             self.tally.failures.append(f"{method} {path}: {type(error).__name__}")
             return None
+        if not poll:
+            self.tally.act_ms.append((time.perf_counter() - started) * 1000)
         self.tally.statuses[r.status_code] += 1
         if r.status_code >= 500:
             self.tally.failures.append(f"{method} {path}: {r.status_code} {r.text[:200]}")
@@ -110,6 +133,13 @@ def arrivals(count: int, opening: datetime, rng: random.Random) -> list[datetime
     return out
 
 
+def poll_after(place: dict[str, Any]) -> float:
+    wait = place.get("estimated_wait_minutes")
+    if wait is None or wait <= NEAR_FRONT_MINUTES:
+        return POLL_SECONDS
+    return min(LONGEST_POLL_SECONDS, max(POLL_SECONDS, wait * 60 / 3))
+
+
 class Family:
     def __init__(self, journey: Journey, api: Api, night: Night, rng: random.Random) -> None:
         self.j, self.api, self.night, self.rng = journey, api, night, rng
@@ -122,20 +152,25 @@ class Family:
         await self.night.until(self.j.arrival)
         r = await self.api.call("POST", "/api/waiting-room/join", self.token, json={})
         if r is None or r.status_code != 200:
+            self.j.outcome = "join_refused"
             return
         self.j.joined, self.j.outcome = True, "waiting"
-        place = r.json()
+        place, joined = r.json(), self.night.now()
         while place["status"] == "waiting":
             self.j.last_place = place
-            await self.night.sleep(self.rng.uniform(0.8, 1.2) * POLL_SECONDS)
-            r = await self.api.call("GET", "/api/waiting-room/me", self.token)
+            await self.night.sleep(self.rng.uniform(0.8, 1.2) * poll_after(place))
+            r = await self.api.call("GET", "/api/waiting-room/me", self.token, poll=True)
             self.j.polls += 1
+            self.j.waited_seconds = (self.night.now() - joined).total_seconds()
             if r is not None and r.status_code == 200:
                 place = r.json()
         self.j.last_place = place
+        if place["status"] == "finished":
+            # let in and let go (the idle grace) between two polls: the parent missed the turn
+            self.j.outcome = "missed_turn"
         if place["status"] != "admitted":
             return
-        self.j.admitted_seen = True
+        self.j.admitted_seen, self.j.outcome = True, "registering"
         await self.register()
 
     async def register(self) -> None:
@@ -157,8 +192,10 @@ class Family:
                 "idempotency_key": uuid.uuid4().hex}
         r = await self.api.call("POST", "/api/checkout", self.token, json=body)
         if r is not None and r.status_code == 201:
-            self.j.outcome, self.j.order_id = "checked_out", int(r.json()["order_id"])
-            self.j.checked_out_lines = held
+            order = r.json()
+            self.j.outcome, self.j.order_id = "checked_out", int(order["order_id"])
+            self.j.held_lines = held
+            self.j.checked_out_lines = {int(line["id"]) for line in order["lines"]}
         else:
             self.j.outcome = "nothing_held"
 

@@ -21,6 +21,7 @@ import random
 import sys
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,12 +46,13 @@ from rehearsal_families import (  # noqa: E402
 from rehearsal_seed import Seeded, prepare  # noqa: E402
 from stack import Ports, Stack, running  # noqa: E402
 
-from backend.adapters.clock import from_local  # noqa: E402
+from backend.adapters.clock import from_local, to_local  # noqa: E402
 from backend.adapters.demo_clock import OffsetClock  # noqa: E402
 from backend.db.engine import make_engine, make_session_factory  # noqa: E402
 
 OPENING_LOCAL = datetime(2027, 4, 20, 19, 0)
 START_LOCAL = OPENING_LOCAL - timedelta(minutes=6)
+POLL_CONNECTIONS, ACT_CONNECTIONS = 24, 64
 
 
 @dataclass
@@ -71,15 +73,38 @@ class Run:
     checks: Checks
     tally: Tally
     wall_seconds: float
-    polls: int
+    rush_id: int
+    journeys: list[Journey]
+
+    @property
+    def polls(self) -> int:
+        return sum(j.polls for j in self.journeys)
+
+    @property
+    def poll_interval(self) -> float:
+        """Night seconds between two polls of a waiting family, as it came out."""
+        return sum(j.waited_seconds for j in self.journeys) / max(1, self.polls)
+
+
+async def progress(clock: Night, journeys: list[Journey], tally: Tally) -> None:
+    """A line every five minutes of night, so that a long rehearsal shows it is moving."""
+    while True:
+        await clock.sleep(300)
+        counts = Counter(j.outcome for j in journeys)
+        print(f"  {to_local(clock.now()):%H:%M}  " + ", ".join(
+            f"{k} {v}" for k, v in sorted(counts.items())) + f"; {sum(tally.statuses.values())} "
+            f"requests, {tally.server_errors} 5xx", flush=True)
 
 
 async def night(base: str, seeded: Seeded, plan: Plan) -> tuple[int, list[Journey], Tally]:
     rng = random.Random(plan.seed)
     tally = Tally()
-    limits = httpx.Limits(max_connections=48, max_keepalive_connections=48)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
-        api = Api(client, tally)
+    pools = [httpx.AsyncClient(base_url=base, timeout=300,
+                               limits=httpx.Limits(max_connections=n, max_keepalive_connections=n))
+             for n in (POLL_CONNECTIONS, ACT_CONNECTIONS, 2)]
+    polls, acts, client = pools
+    try:
+        api = Api(polls, acts, tally)
         r = await client.post("/api/dev/clock", json={"now": START_LOCAL.isoformat()})
         r.raise_for_status()
         clock = Night(plan.speed, datetime.fromisoformat(r.json()["utc"]))
@@ -97,21 +122,28 @@ async def night(base: str, seeded: Seeded, plan: Plan) -> tuple[int, list[Journe
         change_at = opening + timedelta(minutes=max(5.0, plan.families * 0.35 / plan.rate))
         staff_task = asyncio.create_task(staff_changes_rate(
             client, tally, clock, rush_id, seeded.staff_token, change_at, plan.new_rate))
+        watch = asyncio.create_task(progress(clock, journeys, tally))
         tasks = [asyncio.create_task(Family(j, api, clock, random.Random(rng.random())).run())
                  for j in journeys]
         deadline = opening + timedelta(minutes=plan.max_night_minutes)
         _done, pending = await asyncio.wait(
             tasks, timeout=(deadline - clock.now()).total_seconds() / plan.speed)
+        watch.cancel()
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         for j in journeys:
-            if j.outcome == "waiting":
-                j.outcome = "stopped"  # still in line when the rehearsal ended
-        await staff_task
+            if j.outcome in ("not_arrived", "waiting", "registering"):
+                j.outcome = "stopped"  # the rehearsal ended first
+        if not staff_task.done():  # the crowd went through before the planned change
+            staff_task.cancel()
+        await asyncio.gather(staff_task, return_exceptions=True)
         for task in tasks:
             if not task.cancelled() and task.exception() is not None:
                 tally.failures.append(f"family task: {task.exception()!r}")
+    finally:
+        for pool in pools:
+            await pool.aclose()
     return rush_id, journeys, tally
 
 
@@ -138,7 +170,7 @@ def rehearse(label: str, url: str, plan: Plan) -> Run:
         engine.dispose()
     if tally.failures:
         checks.check("no HTTP error nor failed request", tally.failures[:20])
-    return Run(label, found, checks, tally, wall, sum(j.polls for j in journeys))
+    return Run(label, found, checks, tally, wall, rush_id, journeys)
 
 
 def report(plan: Plan, runs: list[Run]) -> None:
@@ -160,7 +192,10 @@ def report(plan: Plan, runs: list[Run]) -> None:
         total = sum(r.tally.statuses.values())
         print(f"\n{r.database}: {r.figures.night_minutes:.0f} min of night in "
               f"{r.wall_seconds:.0f} s, {total} requests ({total / r.wall_seconds:.0f}/s, "
-              f"{r.polls} place polls); families: "
+              f"{r.polls} place polls, one per {r.poll_interval:.0f} s of night and "
+              f"family); joining, cart and checkout requests p50 {r.tally.act_pct(50):.0f} ms, "
+              f"p95 {r.tally.act_pct(95):.0f} ms (x{plan.speed:g}: p95 "
+              f"{r.tally.act_pct(95) * plan.speed / 1000:.0f} s of night)\n  families: "
               + json.dumps(dict(r.figures.outcomes), ensure_ascii=False))
         for name in r.checks.passed:
             print(f"  ok    {name}")
@@ -177,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=40.0, help="families let in per minute")
     parser.add_argument("--new-rate", type=float, default=80.0, help="the staff's change")
-    parser.add_argument("--cap", type=int, default=250)
+    parser.add_argument("--cap", type=int, default=400)
     parser.add_argument("--max-night-minutes", type=float, default=150.0)
     parser.add_argument("--seed", type=int, default=2027)
     args = parser.parse_args(argv)
