@@ -38,6 +38,7 @@ class Figures:
     sold_per_minute: float
     sold_peak_minute: int
     night_minutes: float
+    offers: int  # waitlisted lines offered a freed place (abandoned holds coming back)
     outcomes: Counter[str] = field(default_factory=Counter)
 
 
@@ -86,7 +87,8 @@ def figures(db: Session, rush_id: int, journeys: list[Journey]) -> Figures:
     before, after = (rates if rates else (rush.rate_per_minute, rush.rate_per_minute))
     waits = [(e.admitted_at - e.joined_at) / MINUTE for e in entries if e.admitted_at]
     sold = db.execute(select(Order.created_at, func.count(Line.id))
-                      .join(Line, Line.order_id == Order.id).group_by(Order.id)).all()
+                      .join(Line, Line.order_id == Order.id)
+                      .where(Order.idempotency_key.is_not(None)).group_by(Order.id)).all()
     per_minute: Counter[datetime] = Counter()
     for created, n in sold:
         per_minute[created.replace(second=0, microsecond=0)] += int(n)
@@ -102,6 +104,8 @@ def figures(db: Session, rush_id: int, journeys: list[Journey]) -> Figures:
         places_sold=total, sold_per_minute=total / span,
         sold_peak_minute=max(per_minute.values(), default=0),
         night_minutes=(last - rush.opens_at) / MINUTE,
+        offers=int(db.scalar(select(func.count(Line.id)).where(Line.offered_at.is_not(None)))
+                   or 0),
         outcomes=Counter(j.outcome for j in journeys),
     )
 
@@ -190,7 +194,16 @@ def _registration_checks(db: Session, journeys: list[Journey], checks: Checks) -
         .having(func.count(Line.id) > 1)
     ).all()
     problems = [f"child {p} twice in session {s}" for p, s, _n in twice]
-    orders = Counter(f for (f,) in db.execute(select(Order.family_id)))
+    # orders placed at checkout carry the parent's idempotency key; a waitlist offer makes an
+    # order of its own (no key) for the one offered line
+    orders = Counter(f for (f,) in db.execute(
+        select(Order.family_id).where(Order.idempotency_key.is_not(None))))
+    for order_id, n in db.execute(
+        select(Order.id, func.count(Line.id)).join(Line, Line.order_id == Order.id)
+        .where(Order.idempotency_key.is_(None)).group_by(Order.id)
+    ):
+        if n != 1:
+            problems.append(f"waitlist offer order {order_id}: {n} lines")
     for j in journeys:
         family = j.household.family_id
         expected = 1 if j.order_id is not None else 0
