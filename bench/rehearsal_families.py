@@ -134,10 +134,10 @@ def arrivals(count: int, opening: datetime, rng: random.Random) -> list[datetime
 
 
 def poll_after(place: dict[str, Any]) -> float:
-    wait = place.get("estimated_wait_minutes")
-    if wait is None or wait <= NEAR_FRONT_MINUTES:
+    told = place.get("estimated_wait_minutes")
+    if told is None or float(told) <= NEAR_FRONT_MINUTES:
         return POLL_SECONDS
-    return min(LONGEST_POLL_SECONDS, max(POLL_SECONDS, wait * 60 / 3))
+    return min(LONGEST_POLL_SECONDS, max(POLL_SECONDS, float(told) * 60 / 3))
 
 
 class Family:
@@ -212,7 +212,7 @@ class Family:
         wanted = set(range(first, first + weeks))
         options = ["garde"] if self.rng.random() < GARDE_SHARE else []
         waitlist = self.rng.random() < WAITLIST_SHARE
-        cart = None
+        cart: dict[str, Any] | None = None
         for group in self.rng.sample(groups, k=min(2, len(groups))):
             sessions = [s["id"] for s in group["sessions"] if s["number"] in wanted]
             body = {"child_id": child, "session_ids": sessions, "options": options,
