@@ -212,12 +212,13 @@ def _registration_checks(db: Session, journeys: list[Journey], checks: Checks) -
                             f"{expected} checked out")
         if j.order_id is not None:
             lines = set(db.scalars(select(Line.id).where(Line.order_id == j.order_id)))
-            if lines != j.checked_out_lines or not lines <= j.held_lines:
+            # a waitlisted line may have been offered a place since: it is paid along
+            if lines != j.checked_out_lines or not lines <= j.cart_lines:
                 problems.append(f"order {j.order_id}: lines {sorted(lines)} in the database, "
-                                f"{sorted(j.checked_out_lines)} shown to the parent, who held "
-                                f"{sorted(j.held_lines)}")
+                                f"{sorted(j.checked_out_lines)} shown to the parent, whose cart "
+                                f"had {sorted(j.cart_lines)}")
     checks.check("each registration exactly once (no child twice in a week, one order per "
-                 "checkout, with the lines the parent was shown, all held in its cart)", problems)
+                 "checkout, with the lines the parent was shown, all from its own cart)", problems)
 
 
 def integrity(db: Session, rush_id: int, journeys: list[Journey]) -> Checks:

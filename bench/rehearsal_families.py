@@ -83,7 +83,7 @@ class Journey:
     # join_refused; `stopped` when the rehearsal ended first
     outcome: str = "not_arrived"
     order_id: int | None = None
-    held_lines: set[int] = field(default_factory=set)  # in the cart the parent last saw
+    cart_lines: set[int] = field(default_factory=set)  # in the cart the parent last saw
     checked_out_lines: set[int] = field(default_factory=set)  # on the order it was shown
 
 
@@ -194,7 +194,7 @@ class Family:
         if r is not None and r.status_code == 201:
             order = r.json()
             self.j.outcome, self.j.order_id = "checked_out", int(order["order_id"])
-            self.j.held_lines = held
+            self.j.cart_lines = {int(line["id"]) for line in cart["lines"]}
             self.j.checked_out_lines = {int(line["id"]) for line in order["lines"]}
         else:
             self.j.outcome = "nothing_held"
