@@ -7,9 +7,10 @@ checks (nobody admitted twice or lost, no overbooking, waitlists ranked 1..n, ea
 once). Exit status 1 when a check fails or the backend answered a 5xx.
 
 The backend runs its demo clock `--speed` times faster than real time (DEMO_CLOCK_SPEED), so an
-hour of night takes three minutes at 20; every think time and poll is in night time.
+hour of night takes twelve minutes at 5; every think time and poll is in night time. Faster
+is only faithful while a request costs a few seconds of night (docs/BENCHMARKS.md, section 5).
 
-    .venv/bin/python bench/rush_rehearsal.py [--families 3000] [--database both] [--speed 20]
+    .venv/bin/python bench/rush_rehearsal.py [--families 3000] [--database both] [--speed 5]
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """The demo's clock: it starts at a chosen instant (2027-04-20 19:00, city time, the evening
 registration opens) and then runs, in real time or `speed` times faster (DEMO_CLOCK_SPEED: a
-rehearsal of registration night plays 40 minutes of evening in two), and `/api/dev/clock` can
-move it."""
+rehearsal of registration night, bench/rush_rehearsal.py), and `/api/dev/clock` can move it."""
 
 from __future__ import annotations
 
