@@ -102,3 +102,4 @@ bench: env model
 	$(APP_PY) bench/turn_latency.py
 	$(APP_PY) bench/registration_night.py
 	$(APP_PY) bench/sql_counts.py
+	$(APP_PY) bench/rush_rehearsal.py

@@ -79,7 +79,9 @@ def create_app(
     loops off (`background=False`) to run jobs only through `POST /api/staff/jobs/run`."""
     settings = settings or Settings.from_env()
     if clock is None:
-        clock = OffsetClock.demo() if settings.demo_mode else SystemClock()
+        clock = (
+            OffsetClock.demo(settings.demo_clock_speed) if settings.demo_mode else SystemClock()
+        )
     engine = make_engine(settings.database_url)
     if gateway is None:
         gateway = wiring.payment_gateway(settings)

@@ -63,6 +63,9 @@ class Settings:
     # The bot's push endpoint (bot/channels/webchat_push.py): where an admission message goes
     # into the parent's open web chat; empty, it stays in the outbox (a backend without bot).
     bot_push_url: str = ""
+    # Demo mode only: how many seconds the demo clock moves per real second (a rehearsal of
+    # registration night, bench/rush_rehearsal.py); 1 is real time.
+    demo_clock_speed: float = 1.0
     offer_hours: int = 48
     pay_link_minutes: int = 30
     # Cancelled registrations (backend.domain.refunds.RefundPolicy): the fee kept of each one
@@ -231,6 +234,7 @@ class Settings:
                 env.get("STAFF_LIVE_POLL_SECONDS", base.staff_live_poll_seconds)
             ),
             bot_push_url=env.get("BOT_PUSH_URL", base.bot_push_url),
+            demo_clock_speed=float(env.get("DEMO_CLOCK_SPEED", base.demo_clock_speed)),
             offer_hours=int(env.get("OFFER_HOURS", city.policies.offer_hours)),
             pay_link_minutes=int(env.get("PAY_LINK_MINUTES", city.policies.pay_link_minutes)),
             cancellation_fee_cents=int(
