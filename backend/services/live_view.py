@@ -31,7 +31,7 @@ from backend.db.models import Session as ActivitySession
 from backend.db.waiting_room import Rush, RushEntry
 from backend.domain.roles import Action, require
 from backend.domain.states import PLACE_HOLDING
-from backend.services import queries, rush_staff, views, waiting_room, waitlist
+from backend.services import availability, queries, rush_staff, views, waiting_room, waitlist
 from backend.services.audit import Actor
 
 SERIES_MINUTES = 30
@@ -107,7 +107,7 @@ def _sessions(db: Session, season_id: int, now: datetime) -> list[dict[str, Any]
         .order_by(Program.id, Group.id, ActivitySession.number, ActivitySession.id)
     ).all()
     expired = waitlist.expired_places(db, [r.pool_id for r in rows], now=now)
-    waiting = waitlist.waitlist_lengths(db)
+    waiting = availability.waitlist_lengths(db)
     out = []
     for r in rows:
         taken = max(0, r.taken - expired.get(r.pool_id, 0))

@@ -403,14 +403,3 @@ def waitlist_length(db: Session, session_id: int) -> int:
         )
         or 0
     )
-
-
-
-def waitlist_lengths(db: Session) -> dict[int, int]:
-    """session id -> lines waiting for a place in it, every session in one statement."""
-    rows = db.execute(
-        select(Line.session_id, func.count(Line.id))
-        .where(Line.status == LineStatus.WAITLISTED)
-        .group_by(Line.session_id)
-    ).all()
-    return {int(session_id): int(n) for session_id, n in rows}
