@@ -9,8 +9,6 @@ default in-memory stores both tests fail: each process would only see its own lo
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import uuid
 from pathlib import Path
 
@@ -23,22 +21,6 @@ from bot.channels.twilio_sms import SeenMessages
 ROOT = Path(__file__).resolve().parents[3]
 ENDPOINTS = ROOT / "bot" / "endpoints-several-processes.yml"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-
-
-def _redis_is_up() -> bool:
-    try:
-        with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(autouse=True)
-def _redis() -> None:
-    if not _redis_is_up():
-        if os.environ.get("CI"):
-            pytest.fail("Redis is required under CI (.ci/run starts it)")
-        pytest.skip("no Redis at 127.0.0.1:6379")
 
 
 @pytest.fixture

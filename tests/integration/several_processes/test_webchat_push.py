@@ -35,21 +35,6 @@ CONVERSATIONS = "push-test-conversation-secret"
 PUSHED = "C'est votre tour! Vous pouvez maintenant inscrire vos enfants."
 
 
-def _redis_is_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(autouse=True)
-def _redis() -> None:
-    if not _redis_is_up():
-        if os.environ.get("CI"):
-            pytest.fail("Redis is required under CI (.ci/run starts it)")
-        pytest.skip("no Redis at 127.0.0.1:6379")
-
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -71,8 +56,6 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
 
 @pytest.fixture(scope="module")
 def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
-    if not _redis_is_up():
-        pytest.skip("no Redis at 127.0.0.1:6379")
     tracker_db = tmp_path_factory.mktemp("push") / "trackers.db"
     env = {
         **os.environ,
