@@ -238,7 +238,9 @@ class Stack:
                 name,
                 # Rasa's own command line, with its action-answer check built once (bot/rasa_run.py)
                 [str(BOT_BIN / "python"), "-m", "bot.rasa_run", "run", "--model", str(self.model),
-                 "--enable-api", "--auth-token", self.rasa_api_token,
+                 # one argument with "=": a random token may start with "-", which argparse would
+                 # take for an option of its own
+                 "--enable-api", f"--auth-token={self.rasa_api_token}",
                  "--interface", "127.0.0.1", "--port", str(port),
                  "--cors", _origin(self.public_base_url),
                  "--endpoints", str(endpoints),
