@@ -50,6 +50,37 @@ def _pool(db: Session, places: int) -> CapacityPool:
     return pool
 
 
+def add_camp_site(db: Session, camp: Program, site: Site) -> None:
+    """The day camp at one site: its three age groups, eight weeks of 20 places, the garde
+    option (15 places a week) and the bike option (10 a week, shared by the site's groups)."""
+    velo_pools = [_pool(db, 10) for _ in range(CAMP_WEEKS)]  # one per site-week
+    for lo, hi in CAMP_AGE_GROUPS:
+        group = Group(program=camp, site=site, label=f"{lo}-{hi} ans", min_age=lo, max_age=hi)
+        db.add(group)
+        for week in range(1, CAMP_WEEKS + 1):
+            monday = CAMP_FIRST_MONDAY + timedelta(weeks=week - 1)
+            session = ActivitySession(
+                group=group,
+                number=week,
+                starts_on=monday,
+                ends_on=monday + timedelta(days=4),
+                meets="du lundi au vendredi, 9 h à 16 h",
+                meets_weekdays="12345",
+                meets_from=time(9, 0),
+                meets_until=time(16, 0),
+                pool=_pool(db, 20),
+                price_resident_cents=9500,
+                price_nonresident_cents=14000,
+            )
+            session.options.append(
+                SessionOption(code="garde", price_cents=4000, pool=_pool(db, 15))
+            )
+            session.options.append(
+                SessionOption(code="velo", price_cents=1500, pool=velo_pools[week - 1])
+            )
+            db.add(session)
+
+
 def _family(
     db: Session,
     clock: Clock,
@@ -117,32 +148,7 @@ def seed_demo(db: Session, *, clock: Clock) -> bool:
     )
     db.add(camp)
     for site in sites.values():
-        velo_pools = [_pool(db, 10) for _ in range(CAMP_WEEKS)]  # one per site-week
-        for lo, hi in CAMP_AGE_GROUPS:
-            group = Group(program=camp, site=site, label=f"{lo}-{hi} ans", min_age=lo, max_age=hi)
-            db.add(group)
-            for week in range(1, CAMP_WEEKS + 1):
-                monday = CAMP_FIRST_MONDAY + timedelta(weeks=week - 1)
-                session = ActivitySession(
-                    group=group,
-                    number=week,
-                    starts_on=monday,
-                    ends_on=monday + timedelta(days=4),
-                    meets="du lundi au vendredi, 9 h à 16 h",
-                    meets_weekdays="12345",
-                    meets_from=time(9, 0),
-                    meets_until=time(16, 0),
-                    pool=_pool(db, 20),
-                    price_resident_cents=9500,
-                    price_nonresident_cents=14000,
-                )
-                session.options.append(
-                    SessionOption(code="garde", price_cents=4000, pool=_pool(db, 15))
-                )
-                session.options.append(
-                    SessionOption(code="velo", price_cents=1500, pool=velo_pools[week - 1])
-                )
-                db.add(session)
+        add_camp_site(db, camp, site)
 
     swim = Program(
         season=season,

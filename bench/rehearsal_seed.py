@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -17,18 +17,14 @@ from backend.adapters.clock import Clock
 from backend.db.engine import make_engine, make_session_factory, transaction
 from backend.db.models import (
     AccountStatus,
-    CapacityPool,
     Category,
     Family,
-    Group,
     Person,
     Program,
     Season,
-    SessionOption,
     Site,
 )
-from backend.db.models import Session as ActivitySession
-from backend.demo import CAMP_AGE_GROUPS, CAMP_FIRST_MONDAY, CAMP_WEEKS, migrate, seed_demo
+from backend.demo import CAMP_AGE_GROUPS, CAMP_WEEKS, add_camp_site, migrate, seed_demo
 from backend.services import staff_accounts
 from backend.services.auth import issue_family_token
 
@@ -60,12 +56,6 @@ def extra_sites_for(families: int) -> int:
     return max(0, round(wanted) - 2)  # the demo city has two camp sites
 
 
-def _pool(db: Session, places: int) -> CapacityPool:
-    pool = CapacityPool(capacity=places, taken=0)
-    db.add(pool)
-    return pool
-
-
 def _add_camp_sites(db: Session, count: int) -> None:
     """More sites of the demo's day camp: its three age groups, eight weeks, 20 places."""
     camp = db.scalars(select(Program).where(Program.category == Category.DAY_CAMP)).first()
@@ -73,23 +63,7 @@ def _add_camp_sites(db: Session, count: int) -> None:
     for n in range(count):
         site = Site(name=f"Parc de quartier {n + 1}", address="Val-Fleuri")
         db.add(site)
-        velo = [_pool(db, 10) for _ in range(CAMP_WEEKS)]
-        for lo, hi in CAMP_AGE_GROUPS:
-            group = Group(program=camp, site=site, label=f"{lo}-{hi} ans", min_age=lo, max_age=hi)
-            db.add(group)
-            for week in range(1, CAMP_WEEKS + 1):
-                monday = CAMP_FIRST_MONDAY + timedelta(weeks=week - 1)
-                session = ActivitySession(
-                    group=group, number=week, starts_on=monday,
-                    ends_on=monday + timedelta(days=4), meets="du lundi au vendredi, 9 h à 16 h",
-                    meets_weekdays="12345", meets_from=time(9, 0), meets_until=time(16, 0),
-                    pool=_pool(db, 20), price_resident_cents=9500, price_nonresident_cents=14000,
-                )
-                session.options.append(
-                    SessionOption(code="garde", price_cents=4000, pool=_pool(db, 15)))
-                session.options.append(
-                    SessionOption(code="velo", price_cents=1500, pool=velo[week - 1]))
-                db.add(session)
+        add_camp_site(db, camp, site)
     db.flush()
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from served import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 CONVERSATION_SECRET = "browser-test-conversation-secret"
@@ -29,15 +30,6 @@ SEALED = "sealed_identity"  # bot/sealing.py METADATA_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SERVICE = "browser-service-secret"
 
 

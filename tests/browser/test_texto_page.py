@@ -25,20 +25,12 @@ from typing import Any
 import httpx
 import pytest
 from axe_check import rules_run, violations
+from served import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SERVICE = "texto-service-secret"
 ACCOUNT_SID = "AC00000000000000000000000000000000"
 AUTH_TOKEN = "demo-twilio-auth-token"  # the demo token documented in docs/CHANNELS.md

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.served import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.conversation import channel_conversation, http_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,15 +33,6 @@ from stack import Ports, Stack, running  # noqa: E402
 pytestmark = pytest.mark.e2e
 
 MODEL = ROOT / "models" / "current.tar.gz"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 UNKNOWN = "+15145550123"  # the page's phone on nobody's file
 MARC = "+14185550102"  # family 100002
 ARTIFACTS = ROOT / "tests" / "artifacts"
